@@ -1,0 +1,123 @@
+package org.streamdl.tensor.ops;
+
+import java.nio.ByteBuffer;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.Checks;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.ElementAccess;
+import org.streamdl.tensor.Shape;
+import org.streamdl.tensor.StridedCopy;
+import org.streamdl.tensor.StridedCursor;
+import org.streamdl.tensor.Tensor;
+
+/**
+ * Conversions between tensors and Java arrays, and between dtypes. Integer targets round half to
+ * even and saturate; bfloat16 targets round to nearest even (see {@link DType}).
+ */
+public final class Convert {
+    private Convert() {}
+
+    /** A new contiguous float32 tensor holding {@code values} in row-major order. */
+    public static Tensor fromFloats(float[] values, Shape shape, Allocator allocator) {
+        checkCount(values.length, shape);
+        Tensor t = allocator.allocate(DType.FLOAT32, shape);
+        t.buffer().asFloatBuffer().put(values);
+        return t;
+    }
+
+    /** A new contiguous tensor of {@code dtype} holding {@code values} converted to it. */
+    public static Tensor fromDoubles(double[] values, DType dtype, Shape shape, Allocator allocator) {
+        checkCount(values.length, shape);
+        Tensor t = allocator.allocate(dtype, shape);
+        ByteBuffer out = t.buffer();
+        int size = dtype.byteSize();
+        for (int i = 0; i < values.length; i++) {
+            ElementAccess.store(out, dtype, i * size, values[i]);
+        }
+        return t;
+    }
+
+    public static Tensor fromInts(int[] values, Shape shape, Allocator allocator) {
+        checkCount(values.length, shape);
+        Tensor t = allocator.allocate(DType.INT32, shape);
+        t.buffer().asIntBuffer().put(values);
+        return t;
+    }
+
+    /** Raw int8 ({@code unsigned == false}) or uint8 values. */
+    public static Tensor fromBytes(byte[] values, boolean unsigned, Shape shape, Allocator allocator) {
+        checkCount(values.length, shape);
+        Tensor t = allocator.allocate(unsigned ? DType.UINT8 : DType.INT8, shape);
+        t.buffer().put(0, values);
+        return t;
+    }
+
+    /** The elements in row-major order, converted to float. */
+    public static float[] toFloatArray(Tensor t) {
+        float[] out = new float[checkedLength(t)];
+        if (t.dtype() == DType.FLOAT32 && t.isContiguous()) {
+            t.buffer().asFloatBuffer().get((int) t.offset(), out);
+            return out;
+        }
+        ByteBuffer in = t.buffer();
+        int size = t.dtype().byteSize();
+        int j = 0;
+        StridedCursor c = new StridedCursor(t.shape(), t);
+        while (c.next()) {
+            long i = c.offset(0);
+            for (long n = c.rowLength(); n > 0; n--, i += c.innerStride(0)) {
+                out[j++] = (float) ElementAccess.load(in, t.dtype(), (int) (i * size));
+            }
+        }
+        return out;
+    }
+
+    /** The elements in row-major order as doubles (exact for every dtype). */
+    public static double[] toDoubleArray(Tensor t) {
+        double[] out = new double[checkedLength(t)];
+        ByteBuffer in = t.buffer();
+        int size = t.dtype().byteSize();
+        int j = 0;
+        StridedCursor c = new StridedCursor(t.shape(), t);
+        while (c.next()) {
+            long i = c.offset(0);
+            for (long n = c.rowLength(); n > 0; n--, i += c.innerStride(0)) {
+                out[j++] = ElementAccess.load(in, t.dtype(), (int) (i * size));
+            }
+        }
+        return out;
+    }
+
+    /** The elements in row-major order, converted to int by the integer rules of {@link DType}. */
+    public static int[] toIntArray(Tensor t) {
+        double[] values = toDoubleArray(t);
+        int[] out = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = (int) ElementAccess.saturate(values[i], Integer.MIN_VALUE, Integer.MAX_VALUE);
+        }
+        return out;
+    }
+
+    /** Copies {@code source} into the same-shaped {@code destination}, converting the dtype. */
+    public static void copy(Tensor source, Tensor destination) {
+        StridedCopy.copy(source, destination);
+    }
+
+    /** A contiguous copy of {@code source} in {@code dtype}, owned by {@code allocator}. */
+    public static Tensor to(Tensor source, DType dtype, Allocator allocator) {
+        Tensor out = allocator.allocate(dtype, source.shape());
+        StridedCopy.copy(source, out);
+        return out;
+    }
+
+    private static void checkCount(int length, Shape shape) {
+        Checks.argument(length == shape.elementCount(),
+                "%s values cannot fill shape %s, which has %s elements", length, shape, shape.elementCount());
+    }
+
+    private static int checkedLength(Tensor t) {
+        Checks.argument(t.elementCount() <= Integer.MAX_VALUE - 8,
+                "tensor %s has too many elements for a Java array", t.shape());
+        return (int) t.elementCount();
+    }
+}
