@@ -180,7 +180,7 @@ public final class Allocator implements AutoCloseable {
             Throwable site = s.allocationSite();
             if (site != null) {
                 for (StackTraceElement e : site.getStackTrace()) {
-                    if (!e.getClassName().startsWith(Allocator.class.getName())) {
+                    if (!isLibraryFrame(e.getClassName())) {
                         sb.append(", allocated at ").append(e);
                         break;
                     }
@@ -191,6 +191,14 @@ public final class Allocator implements AutoCloseable {
         for (Allocator child : children) {
             child.describe(sb, indent + "  ");
         }
+    }
+
+    /** Frames of the allocation machinery itself; the site reported is the first frame outside them. */
+    private static boolean isLibraryFrame(String className) {
+        int dot = className.lastIndexOf('.');
+        String pkg = dot < 0 ? "" : className.substring(0, dot);
+        return className.equals(Allocator.class.getName()) || className.equals(Tensor.class.getName())
+                || pkg.equals("org.streamdl.tensor.ops") || pkg.equals("org.streamdl.tensor.reference");
     }
 
     /**

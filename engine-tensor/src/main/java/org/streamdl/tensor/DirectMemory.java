@@ -41,7 +41,9 @@ final class DirectMemory {
                     "cannot allocate %s bytes in one tensor: the limit is %s bytes (2 GiB)",
                     byteSize, Integer.MAX_VALUE - 2L * ALIGNMENT));
         }
-        return ByteBuffer.allocateDirect((int) byteSize + ALIGNMENT);
+        // alignedSlice rounds both ends to the alignment, so keep a whole aligned block of room
+        long rounded = (byteSize + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+        return ByteBuffer.allocateDirect((int) rounded + ALIGNMENT);
     }
 
     static ByteBuffer alignedSlice(ByteBuffer raw, long byteSize) {
