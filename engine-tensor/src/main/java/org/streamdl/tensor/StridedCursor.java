@@ -27,13 +27,22 @@ public final class StridedCursor {
     private boolean started;
 
     public StridedCursor(Shape shape, Tensor... operands) {
-        int count = operands.length;
+        this(shape, stridesOf(shape, operands), offsetsOf(operands));
+        for (Tensor t : operands) {
+            t.storage().checkLive();
+        }
+    }
+
+    /**
+     * A cursor over layouts that are not tensors (a {@code double[]} accumulator, say): operand
+     * {@code k} has {@code strides[k]} and starts at {@code offsets[k]}.
+     */
+    public StridedCursor(Shape shape, long[][] operandStrides, long[] offsets) {
+        int count = operandStrides.length;
         int rank = shape.rank();
-        long[][] s = new long[count][];
+        long[][] s = operandStrides;
         for (int k = 0; k < count; k++) {
-            Checks.argument(operands[k].shape().equals(shape),
-                    "operand %s has shape %s but the loop runs over %s", k, operands[k].shape(), shape);
-            s[k] = operands[k].strides();
+            Checks.argument(s[k].length == rank, "operand %s has %s strides for shape %s", k, s[k].length, shape);
         }
         long[] d = shape.dims();
         // Merge axis a into a+1 when every operand steps over a as one block of a+1.
@@ -68,12 +77,11 @@ public final class StridedCursor {
         System.arraycopy(md, 0, dims, 0, merged - 1);
         this.strides = new long[count][merged - 1];
         this.innerStride = new long[count];
-        this.base = new long[count];
+        this.base = offsets.clone();
         this.current = new long[count];
         for (int k = 0; k < count; k++) {
             System.arraycopy(ms[k], 0, strides[k], 0, merged - 1);
             innerStride[k] = rank == 0 ? 1 : ms[k][merged - 1];
-            base[k] = operands[k].offset();
         }
         this.counter = new long[merged - 1];
         long rows = shape.elementCount() == 0 ? 0 : 1;
@@ -81,9 +89,24 @@ public final class StridedCursor {
             rows *= dim;
         }
         this.rowsLeft = rows;
-        for (Tensor t : operands) {
-            t.storage().checkLive();
+    }
+
+    private static long[][] stridesOf(Shape shape, Tensor[] operands) {
+        long[][] s = new long[operands.length][];
+        for (int k = 0; k < operands.length; k++) {
+            Checks.argument(operands[k].shape().equals(shape),
+                    "operand %s has shape %s but the loop runs over %s", k, operands[k].shape(), shape);
+            s[k] = operands[k].strides();
         }
+        return s;
+    }
+
+    private static long[] offsetsOf(Tensor[] operands) {
+        long[] o = new long[operands.length];
+        for (int k = 0; k < operands.length; k++) {
+            o[k] = operands[k].offset();
+        }
+        return o;
     }
 
     /** Moves to the next row; false when there is none. The first call moves to the first row. */
