@@ -1,0 +1,177 @@
+package org.streamdl.benchmarks;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Rng;
+import org.streamdl.tensor.Shape;
+import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.ops.RandomFill;
+import org.streamdl.tensor.reference.ReferenceBackend;
+import org.streamdl.tensor.spi.Backend;
+import org.streamdl.tensor.spi.MatmulPlan;
+import org.streamdl.tensor.spi.MatmulSpec;
+
+/**
+ * Runs the reference workloads of {@code benchmarks/WORKLOADS.md} and prints one JSON line per
+ * workload on stdout (logs go to stderr), so StreamDL's figures line up with PyTorch's and ONNX
+ * Runtime's from the same machine.
+ *
+ * <pre>
+ * java -jar benchmarks/target/streamdl-benchmarks.jar WORKLOAD... [--threads N] [--epochs N]
+ *      [--max-iterations N] [--data DIR] [--engine local|flink] [--parallelism P]
+ * </pre>
+ */
+public final class WorkloadRunner {
+    static final String DEFAULT_DATA = "/usr/share/datasets/fashion-mnist";
+
+    /** The command line, validated. */
+    record Options(List<String> workloads, int threads, int epochs, int maxIterations, String data,
+                   String engine, int parallelism) {
+
+        static Options parse(String[] args) {
+            List<String> workloads = new ArrayList<>();
+            int threads = 2;
+            int epochs = 3;
+            int maxIterations = 0;
+            String data = DEFAULT_DATA;
+            String engine = "local";
+            int parallelism = 1;
+            for (int i = 0; i < args.length; i++) {
+                String arg = args[i];
+                switch (arg) {
+                    case "--threads" -> threads = positive(arg, value(args, ++i, arg));
+                    case "--epochs" -> epochs = positive(arg, value(args, ++i, arg));
+                    case "--max-iterations" -> maxIterations = positive(arg, value(args, ++i, arg));
+                    case "--data" -> data = value(args, ++i, arg);
+                    case "--engine" -> {
+                        engine = value(args, ++i, arg);
+                        if (!engine.equals("local") && !engine.equals("flink")) {
+                            throw new IllegalArgumentException("--engine must be local or flink but was " + engine);
+                        }
+                    }
+                    case "--parallelism" -> parallelism = positive(arg, value(args, ++i, arg));
+                    default -> {
+                        if (arg.startsWith("--")) {
+                            throw new IllegalArgumentException("unknown option " + arg);
+                        }
+                        workloads.add(arg.toUpperCase(Locale.ROOT));
+                    }
+                }
+            }
+            if (workloads.isEmpty()) {
+                throw new IllegalArgumentException("name at least one workload: G1, L1, M1, I1, I2");
+            }
+            return new Options(workloads, threads, epochs, maxIterations, data, engine, parallelism);
+        }
+
+        private static String value(String[] args, int i, String option) {
+            if (i >= args.length) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            return args[i];
+        }
+
+        private static int positive(String option, String text) {
+            try {
+                int v = Integer.parseInt(text);
+                if (v > 0) {
+                    return v;
+                }
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+            throw new IllegalArgumentException(option + " needs a positive whole number but got '" + text + "'");
+        }
+    }
+
+    public static void main(String[] args) {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.err.println("usage: java -jar streamdl-benchmarks.jar WORKLOAD... [--threads N] [--epochs N]"
+                    + " [--max-iterations N] [--data DIR] [--engine local|flink] [--parallelism P]");
+            System.exit(2);
+            return;
+        }
+        int failures = 0;
+        for (String workload : options.workloads()) {
+            try {
+                Map<String, Object> figures = switch (workload) {
+                    case "G1" -> gemm(options);
+                    default -> throw new UnsupportedWorkloadException(workload);
+                };
+                print(System.out, workload, options, figures);
+            } catch (UnsupportedWorkloadException e) {
+                System.err.println("error: " + e.getMessage());
+                failures++;
+            }
+        }
+        if (failures > 0) {
+            System.exit(1);
+        }
+    }
+
+    /** G1: 1024³ float32 GEMM, 3 warm-up and 20 timed products. */
+    static Map<String, Object> gemm(Options options) {
+        int size = 1024;
+        try (Allocator allocator = Allocator.root("G1", 64L << 20);
+             Backend backend = ReferenceBackend.create(options.threads());
+             MatmulPlan plan = backend.planMatmul(MatmulSpec.of(Shape.of(size, size), Shape.of(size, size))).orElseThrow()) {
+            Tensor a = allocator.allocate(DType.FLOAT32, size, size);
+            Tensor b = allocator.allocate(DType.FLOAT32, size, size);
+            Tensor c = allocator.allocate(DType.FLOAT32, size, size);
+            Rng rng = new Rng(42);
+            RandomFill.uniform(a, -1, 1, rng);
+            RandomFill.uniform(b, -1, 1, rng);
+            for (int i = 0; i < 3; i++) {
+                plan.execute(a, b, c);
+            }
+            int timed = 20;
+            long start = System.nanoTime();
+            for (int i = 0; i < timed; i++) {
+                plan.execute(a, b, c);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            Map<String, Object> figures = new LinkedHashMap<>();
+            figures.put("backend", backend.name());
+            figures.put("gflops", round(timed * plan.spec().flops() / seconds / 1e9, 2));
+            return figures;
+        }
+    }
+
+    static double round(double value, int digits) {
+        double scale = Math.pow(10, digits);
+        return Math.round(value * scale) / scale;
+    }
+
+    static void print(PrintStream out, String workload, Options options, Map<String, Object> figures) {
+        StringBuilder json = new StringBuilder("{");
+        json.append("\"workload\": \"").append(workload).append('"');
+        json.append(", \"system\": \"streamdl\"");
+        json.append(", \"threads\": ").append(options.threads());
+        json.append(", \"engine\": \"").append(options.engine()).append('"');
+        for (Map.Entry<String, Object> e : figures.entrySet()) {
+            json.append(", \"").append(e.getKey()).append("\": ");
+            Object v = e.getValue();
+            json.append(v instanceof String ? "\"" + v + "\"" : String.valueOf(v));
+        }
+        out.println(json.append('}'));
+    }
+
+    /** A workload named on the command line that this build cannot run yet. */
+    static final class UnsupportedWorkloadException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UnsupportedWorkloadException(String workload) {
+            super("workload " + workload + " is not available in this build (available: G1)");
+        }
+    }
+}

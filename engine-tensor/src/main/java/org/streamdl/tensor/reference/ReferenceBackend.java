@@ -1,0 +1,111 @@
+package org.streamdl.tensor.reference;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.streamdl.tensor.Checks;
+import org.streamdl.tensor.spi.Backend;
+import org.streamdl.tensor.spi.MatmulPlan;
+import org.streamdl.tensor.spi.MatmulSpec;
+
+/**
+ * The pure-Java backend: plans every spec, never declines. With more than one thread it owns a
+ * pool of daemon workers ({@code streamdl-reference-N}) that it stops on {@link #close()}; with one
+ * thread every kernel runs on the caller's thread.
+ */
+public final class ReferenceBackend implements Backend {
+    private static final AtomicInteger POOLS = new AtomicInteger();
+
+    private final int threads;
+    private final ExecutorService pool;   // null when single-threaded
+    private boolean closed;
+
+    private ReferenceBackend(int threads) {
+        this.threads = threads;
+        if (threads > 1) {
+            int id = POOLS.incrementAndGet();
+            AtomicInteger worker = new AtomicInteger();
+            this.pool = Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, "streamdl-reference-" + id + "-" + worker.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+        } else {
+            this.pool = null;
+        }
+    }
+
+    public static ReferenceBackend create(int threads) {
+        Checks.argument(threads >= 1, "a backend needs at least 1 thread but got %s", threads);
+        return new ReferenceBackend(threads);
+    }
+
+    @Override
+    public String name() {
+        return "reference";
+    }
+
+    @Override
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public Optional<MatmulPlan> planMatmul(MatmulSpec spec) {
+        checkOpen();
+        return Optional.of(new ReferenceMatmulPlan(spec, this));
+    }
+
+    /** Runs the tasks on the pool (or inline) and waits for all; the first failure is rethrown. */
+    void runAll(List<Runnable> tasks) {
+        checkOpen();
+        if (pool == null || tasks.size() == 1) {
+            for (Runnable task : tasks) {
+                task.run();
+            }
+            return;
+        }
+        List<Future<?>> futures = new ArrayList<>(tasks.size());
+        for (Runnable task : tasks) {
+            futures.add(pool.submit(task));
+        }
+        RuntimeException failure = null;
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                if (failure == null) {
+                    failure = e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for reference kernels", e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private void checkOpen() {
+        Checks.state(!closed, "the reference backend is closed");
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ReferenceBackend(" + threads + " threads)";
+    }
+}

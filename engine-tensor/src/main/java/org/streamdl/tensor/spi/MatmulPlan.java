@@ -1,0 +1,35 @@
+package org.streamdl.tensor.spi;
+
+import org.streamdl.tensor.Checks;
+import org.streamdl.tensor.Tensor;
+
+/** A matmul prepared for one {@link MatmulSpec}; execute it as often as needed, then close it. */
+public interface MatmulPlan extends AutoCloseable {
+
+    MatmulSpec spec();
+
+    /**
+     * {@code c = alpha · op(a) · op(b) + beta · c}. The operands must have the spec's shapes and dtype;
+     * any strides are accepted. {@code c} must not share memory with {@code a} or {@code b}.
+     */
+    void execute(Tensor a, Tensor b, Tensor c);
+
+    @Override
+    void close();
+
+    /** Throws {@link IllegalArgumentException} naming the operand whose shape or dtype differs from the spec. */
+    static void checkOperands(MatmulSpec spec, Tensor a, Tensor b, Tensor c) {
+        check(spec, "a", spec.aShape(), a);
+        check(spec, "b", spec.bShape(), b);
+        check(spec, "c", spec.cShape(), c);
+        Checks.argument(c.storage() != a.storage() && c.storage() != b.storage(),
+                "%s: c shares memory with an input; write into a separate tensor", spec);
+    }
+
+    private static void check(MatmulSpec spec, String name, org.streamdl.tensor.Shape expected, Tensor t) {
+        Checks.argument(t.shape().equals(expected), "%s: operand %s has shape %s but the plan expects %s",
+                spec, name, t.shape(), expected);
+        Checks.argument(t.dtype() == spec.dtype(), "%s: operand %s has dtype %s but the plan expects %s",
+                spec, name, t.dtype(), spec.dtype());
+    }
+}

@@ -1,0 +1,142 @@
+package org.streamdl.tensor.spi;
+
+import java.util.Arrays;
+import java.util.Objects;
+import org.streamdl.tensor.Checks;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Shape;
+
+/**
+ * An immutable description of {@code c = alpha · op(a) · op(b) + beta · c}, where {@code op} is the
+ * identity or a transpose of the last two axes. Shapes: {@code a} is (..., m, k), or (..., k, m) when
+ * transposed; {@code b} is (..., k, n), or (..., n, k) when transposed; leading batch axes broadcast
+ * by NumPy's rules and {@code c} is (batch..., m, n). {@code beta} 0 overwrites {@code c} (its old
+ * contents, NaN included, are ignored); 1 accumulates (dW += dYᵀ·X).
+ */
+public final class MatmulSpec {
+    private final DType dtype;
+    private final Shape a;
+    private final Shape b;
+    private final Shape c;
+    private final boolean transposeA;
+    private final boolean transposeB;
+    private final float alpha;
+    private final float beta;
+
+    private MatmulSpec(DType dtype, Shape a, Shape b, boolean transposeA, boolean transposeB, float alpha, float beta) {
+        Checks.argument(dtype == DType.FLOAT32,
+                "matmul supports float32 operands but got %s; convert with Convert.to first", dtype);
+        Checks.argument(a.rank() >= 2 && b.rank() >= 2,
+                "matmul needs operands of rank 2 or more but got a %s and b %s", a, b);
+        Checks.argument(Float.isFinite(alpha) && Float.isFinite(beta),
+                "matmul: alpha and beta must be finite but were %s and %s", alpha, beta);
+        long k = transposeA ? a.dim(-2) : a.dim(-1);
+        long kb = transposeB ? b.dim(-1) : b.dim(-2);
+        Checks.argument(k == kb, "matmul: inner dimensions differ: a%s is %s and b%s is %s",
+                transposeA ? "ᵀ" : "", a, transposeB ? "ᵀ" : "", b);
+        Shape batchA = Shape.of(Arrays.copyOf(a.dims(), a.rank() - 2));
+        Shape batchB = Shape.of(Arrays.copyOf(b.dims(), b.rank() - 2));
+        Shape batch;
+        try {
+            batch = Shape.broadcast(batchA, batchB);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("matmul: batch axes of a " + a + " and b " + b + " do not broadcast", e);
+        }
+        long[] cDims = Arrays.copyOf(batch.dims(), batch.rank() + 2);
+        cDims[batch.rank()] = transposeA ? a.dim(-1) : a.dim(-2);
+        cDims[batch.rank() + 1] = transposeB ? b.dim(-2) : b.dim(-1);
+        this.dtype = dtype;
+        this.a = a;
+        this.b = b;
+        this.c = Shape.of(cDims);
+        this.transposeA = transposeA;
+        this.transposeB = transposeB;
+        this.alpha = alpha;
+        this.beta = beta;
+    }
+
+    /** {@code c = a · b} for float32 operands of these shapes. */
+    public static MatmulSpec of(Shape a, Shape b) {
+        return new MatmulSpec(DType.FLOAT32, a, b, false, false, 1, 0);
+    }
+
+    public static MatmulSpec of(Shape a, Shape b, boolean transposeA, boolean transposeB) {
+        return new MatmulSpec(DType.FLOAT32, a, b, transposeA, transposeB, 1, 0);
+    }
+
+    public MatmulSpec withScale(float newAlpha, float newBeta) {
+        return new MatmulSpec(dtype, a, b, transposeA, transposeB, newAlpha, newBeta);
+    }
+
+    public MatmulSpec withDtype(DType newDtype) {
+        return new MatmulSpec(newDtype, a, b, transposeA, transposeB, alpha, beta);
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public Shape aShape() {
+        return a;
+    }
+
+    public Shape bShape() {
+        return b;
+    }
+
+    /** The result's shape: (batch..., m, n). */
+    public Shape cShape() {
+        return c;
+    }
+
+    public boolean transposeA() {
+        return transposeA;
+    }
+
+    public boolean transposeB() {
+        return transposeB;
+    }
+
+    public float alpha() {
+        return alpha;
+    }
+
+    public float beta() {
+        return beta;
+    }
+
+    public long m() {
+        return c.dim(-2);
+    }
+
+    public long n() {
+        return c.dim(-1);
+    }
+
+    public long k() {
+        return transposeA ? a.dim(-2) : a.dim(-1);
+    }
+
+    /** Multiply-adds times two, for GFLOP/s figures. */
+    public double flops() {
+        return 2.0 * c.elementCount() * k();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MatmulSpec s && dtype == s.dtype && a.equals(s.a) && b.equals(s.b)
+                && transposeA == s.transposeA && transposeB == s.transposeB && alpha == s.alpha && beta == s.beta;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(dtype, a, b, transposeA, transposeB, alpha, beta);
+    }
+
+    /** {@code matmul (128, 400)·(120, 400)ᵀ float32}, with the scales when they are not 1 and 0. */
+    @Override
+    public String toString() {
+        String scale = alpha == 1 && beta == 0 ? "" : Checks.format(" alpha %s beta %s", alpha, beta);
+        return Checks.format("matmul %s%s·%s%s %s%s", a, transposeA ? "ᵀ" : "", b, transposeB ? "ᵀ" : "", dtype, scale);
+    }
+}
