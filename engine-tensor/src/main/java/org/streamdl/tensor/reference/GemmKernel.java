@@ -69,8 +69,8 @@ public final class GemmKernel {
         if (packedA.length < Math.min(rows, MC) * depth) {
             packedA = new float[Math.min(rows, MC) * depth];
         }
-        if (packedB.length < depth || packedB[0].length < cols) {
-            packedB = new float[depth][cols];
+        if (packedB.length < Math.max(depth, 1) || packedB[0].length < cols) {
+            packedB = new float[Math.max(depth, 1)][cols];
         }
         if (c0.length < cols) {
             c0 = new float[cols];
