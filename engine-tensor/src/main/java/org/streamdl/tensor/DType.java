@@ -6,17 +6,19 @@ package org.streamdl.tensor;
  * bfloat16 round to nearest even; NaN stays NaN.
  */
 public enum DType {
-    FLOAT32("float32", 4, true),
-    BFLOAT16("bfloat16", 2, true),
-    INT8("int8", 1, false),
-    UINT8("uint8", 1, false),
-    INT32("int32", 4, false);
+    FLOAT32("float32", 4, true, 1),
+    BFLOAT16("bfloat16", 2, true, 2),
+    INT8("int8", 1, false, 3),
+    UINT8("uint8", 1, false, 4),
+    INT32("int32", 4, false, 5);
 
+    private final int code;
     private final String displayName;
     private final int byteSize;
     private final boolean floatingPoint;
 
-    DType(String displayName, int byteSize, boolean floatingPoint) {
+    DType(String displayName, int byteSize, boolean floatingPoint, int code) {
+        this.code = code;
         this.displayName = displayName;
         this.byteSize = byteSize;
         this.floatingPoint = floatingPoint;
@@ -48,6 +50,21 @@ public enum DType {
             case INT32 -> Integer.MAX_VALUE;
             default -> Double.POSITIVE_INFINITY;
         };
+    }
+
+    /** A stable one-byte code for binary formats; never reused once released. */
+    public int code() {
+        return code;
+    }
+
+    /** The dtype with this {@link #code()}, or an {@link IllegalArgumentException} naming the code. */
+    public static DType fromCode(int code) {
+        for (DType t : values()) {
+            if (t.code == code) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException(Checks.format("unknown dtype code %s; expected 1 to %s", code, values().length));
     }
 
     /** Looks a dtype up by the name {@link #toString()} gives, for file formats and configs. */
