@@ -10,6 +10,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.spi.Backend;
+import org.streamdl.tensor.spi.Conv2dPlan;
+import org.streamdl.tensor.spi.Conv2dSpec;
+import org.streamdl.tensor.spi.Pool2dPlan;
+import org.streamdl.tensor.spi.Pool2dSpec;
 import org.streamdl.tensor.spi.MatmulPlan;
 import org.streamdl.tensor.spi.MatmulSpec;
 
@@ -59,6 +63,18 @@ public final class ReferenceBackend implements Backend {
     public Optional<MatmulPlan> planMatmul(MatmulSpec spec) {
         checkOpen();
         return Optional.of(new ReferenceMatmulPlan(spec, this));
+    }
+
+    @Override
+    public Optional<Conv2dPlan> planConv2d(Conv2dSpec spec) {
+        checkOpen();
+        return Optional.of(new ReferenceConv2dPlan(spec));
+    }
+
+    @Override
+    public Optional<Pool2dPlan> planPool2d(Pool2dSpec spec) {
+        checkOpen();
+        return Optional.of(new ReferencePool2dPlan(spec));
     }
 
     /** Runs the tasks on the pool (or inline) and waits for all; the first failure is rethrown. */

@@ -22,6 +22,10 @@ public interface Backend extends AutoCloseable {
 
     Optional<MatmulPlan> planMatmul(MatmulSpec spec);
 
+    Optional<Conv2dPlan> planConv2d(Conv2dSpec spec);
+
+    Optional<Pool2dPlan> planPool2d(Pool2dSpec spec);
+
     @Override
     void close();
 }
