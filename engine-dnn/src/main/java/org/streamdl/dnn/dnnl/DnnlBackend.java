@@ -1,0 +1,167 @@
+package org.streamdl.dnn.dnnl;
+
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_get_effective_cpu_isa;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
+
+import java.util.Optional;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.dnnl.dnnl_version_t;
+import org.bytedeco.dnnl.global.dnnl;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.streamdl.tensor.Checks;
+import org.streamdl.tensor.spi.Backend;
+import org.streamdl.tensor.spi.Conv2dPlan;
+import org.streamdl.tensor.spi.Conv2dSpec;
+import org.streamdl.tensor.spi.MatmulPlan;
+import org.streamdl.tensor.spi.MatmulSpec;
+import org.streamdl.tensor.spi.Pool2dPlan;
+import org.streamdl.tensor.spi.Pool2dSpec;
+
+/**
+ * oneDNN on the CPU through JavaCPP's {@code dnnl} preset. One engine and one stream per backend;
+ * plans build their primitive descriptors once and bind tensors' memory without copies at each
+ * execution. A spec oneDNN does not implement is declined, and the caller plans it on the
+ * reference backend.
+ *
+ * <p>Confined to one thread at a time, like the plans it makes (a oneDNN stream is not meant to be
+ * shared between threads).
+ */
+public final class DnnlBackend implements Backend {
+    private static final Logger LOG = LoggerFactory.getLogger(DnnlBackend.class);
+
+    private final int threads;
+    private final dnnl_engine engine;
+    private final dnnl_stream stream;
+    private final OpenMpThreads threadLimit;
+    private boolean closed;
+
+    private DnnlBackend(int threads) {
+        this.threads = threads;
+        this.engine = new dnnl_engine();
+        int status = dnnl_engine_create(engine, dnnl_cpu, 0);
+        if (status != dnnl_success) {
+            throw new DnnlException(status, "dnnl_engine_create", "the CPU engine");
+        }
+        this.stream = new dnnl_stream();
+        status = dnnl_stream_create(stream, engine, dnnl_stream_default_flags);
+        if (status != dnnl_success) {
+            dnnl_engine_destroy(engine);
+            throw new DnnlException(status, "dnnl_stream_create", "the CPU stream");
+        }
+        this.threadLimit = new OpenMpThreads(threads);
+    }
+
+    /**
+     * A oneDNN backend, or empty when the native library cannot be loaded on this machine (another
+     * OS or CPU): the reason is logged once and the caller uses the reference backend.
+     */
+    public static Optional<DnnlBackend> create(int threads) {
+        Checks.argument(threads >= 1, "a backend needs at least 1 thread but got %s", threads);
+        if (!Availability.AVAILABLE) {
+            return Optional.empty();
+        }
+        return Optional.of(new DnnlBackend(threads));
+    }
+
+    /** Whether oneDNN loaded here; the reason it did not is logged once. */
+    public static boolean isAvailable() {
+        return Availability.AVAILABLE;
+    }
+
+    /** Loads the native library on first use, not in a static initializer of the backend. */
+    private static final class Availability {
+        static final boolean AVAILABLE = load();
+
+        private static boolean load() {
+            try {
+                dnnl_version_t v = dnnl.dnnl_version();
+                LOG.info("oneDNN {}.{}.{} loaded, CPU ISA {}", v.major(), v.minor(), v.patch(), isaName(dnnl_get_effective_cpu_isa()));
+                return true;
+            } catch (Throwable e) {   // UnsatisfiedLinkError, NoClassDefFoundError, ExceptionInInitializerError
+                LOG.warn("oneDNN could not be loaded ({}); using the pure-Java reference kernels", e.toString());
+                return false;
+            }
+        }
+    }
+
+    static String isaName(int isa) {
+        if (isa == dnnl.dnnl_cpu_isa_avx512_core_amx) {
+            return "avx512_core_amx";
+        } else if (isa == dnnl.dnnl_cpu_isa_avx512_core_bf16) {
+            return "avx512_core_bf16";
+        } else if (isa == dnnl.dnnl_cpu_isa_avx512_core_vnni) {
+            return "avx512_core_vnni";
+        } else if (isa == dnnl.dnnl_cpu_isa_avx512_core) {
+            return "avx512_core";
+        } else if (isa == dnnl.dnnl_cpu_isa_avx2_vnni) {
+            return "avx2_vnni";
+        } else if (isa == dnnl.dnnl_cpu_isa_avx2) {
+            return "avx2";
+        }
+        return "isa " + isa;
+    }
+
+    dnnl_engine engine() {
+        return engine;
+    }
+
+    dnnl_stream stream() {
+        return stream;
+    }
+
+    /** Applies this backend's thread count to the calling thread before a primitive runs. */
+    void enterKernel() {
+        Checks.state(!closed, "the dnnl backend is closed");
+        threadLimit.applyToCallingThread();
+    }
+
+    @Override
+    public String name() {
+        return "dnnl";
+    }
+
+    @Override
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public Optional<MatmulPlan> planMatmul(MatmulSpec spec) {
+        Checks.state(!closed, "the dnnl backend is closed");
+        return DnnlMatmulPlan.create(this, spec);
+    }
+
+    @Override
+    public Optional<Conv2dPlan> planConv2d(Conv2dSpec spec) {
+        Checks.state(!closed, "the dnnl backend is closed");
+        return DnnlConv2dPlan.create(this, spec);
+    }
+
+    @Override
+    public Optional<Pool2dPlan> planPool2d(Pool2dSpec spec) {
+        Checks.state(!closed, "the dnnl backend is closed");
+        return DnnlPool2dPlan.create(this, spec);
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            dnnl_stream_destroy(stream);
+            dnnl_engine_destroy(engine);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DnnlBackend(" + threads + " threads)";
+    }
+}

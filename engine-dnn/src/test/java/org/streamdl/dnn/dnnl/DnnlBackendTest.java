@@ -1,0 +1,187 @@
+package org.streamdl.dnn.dnnl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.streamdl.tensor.testing.TensorAssertions.assertClose;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Rng;
+import org.streamdl.tensor.Shape;
+import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.ops.RandomFill;
+import org.streamdl.tensor.reference.ReferenceBackend;
+import org.streamdl.tensor.spi.Conv2dPlan;
+import org.streamdl.tensor.spi.Conv2dSpec;
+import org.streamdl.tensor.spi.MatmulPlan;
+import org.streamdl.tensor.spi.MatmulSpec;
+import org.streamdl.tensor.spi.Pool2dPlan;
+import org.streamdl.tensor.spi.Pool2dSpec;
+import org.streamdl.tensor.testing.Tolerance;
+
+/** Every oneDNN plan against the reference backend, the oracle, on the same inputs. */
+class DnnlBackendTest {
+    private static final Tolerance F32 = Tolerance.rtolAtol(1e-4, 1e-5);
+    private Allocator a;
+    private DnnlBackend dnnl;
+    private ReferenceBackend reference;
+
+    @BeforeEach
+    void open() {
+        assertTrue(DnnlBackend.isAvailable(), "oneDNN must load on the build machine (linux-x86_64)");
+        a = Allocator.root("test", 256 << 20);
+        dnnl = DnnlBackend.create(2).orElseThrow();
+        reference = ReferenceBackend.create(1);
+    }
+
+    @AfterEach
+    void close() {
+        dnnl.close();
+        reference.close();
+        a.close();
+    }
+
+    private Tensor random(Shape s, long seed) {
+        Tensor t = a.allocate(DType.FLOAT32, s);
+        RandomFill.uniform(t, -1, 1, new Rng(seed));
+        return t;
+    }
+
+    private void compareMatmul(MatmulSpec spec) {
+        Tensor x = random(spec.aShape(), 1);
+        Tensor y = random(spec.bShape(), 2);
+        Tensor expected = random(spec.cShape(), 3);
+        Tensor actual = a.allocate(DType.FLOAT32, spec.cShape());
+        org.streamdl.tensor.ops.Convert.copy(expected, actual);
+        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+            r.execute(x, y, expected);
+            d.execute(x, y, actual);
+        }
+        assertClose(expected, actual, F32);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"128, 400, 120, false, false", "128, 400, 120, false, true", "17, 31, 13, true, false",
+            "64, 10, 84, true, true", "1, 784, 512, false, true"})
+    void matmulMatchesTheReference(int m, int k, int n, boolean ta, boolean tb) {
+        Shape aShape = ta ? Shape.of(k, m) : Shape.of(m, k);
+        Shape bShape = tb ? Shape.of(n, k) : Shape.of(k, n);
+        compareMatmul(MatmulSpec.of(aShape, bShape, ta, tb));
+        compareMatmul(MatmulSpec.of(aShape, bShape, ta, tb).withScale(0.5f, 1f));
+    }
+
+    @Test
+    void batchedMatmulBroadcastsLikeTheReference() {
+        compareMatmul(MatmulSpec.of(Shape.of(3, 4, 5), Shape.of(5, 6)));
+        compareMatmul(MatmulSpec.of(Shape.of(2, 1, 4, 5), Shape.of(3, 6, 5), false, true));
+    }
+
+    @Test
+    void stridedViewsFallBackToTheReferenceKernel() {
+        Tensor big = random(Shape.of(8, 10), 4);
+        Tensor x = big.narrow(1, 2, 6);                     // (8, 6), not contiguous
+        Tensor y = random(Shape.of(6, 3), 5);
+        MatmulSpec spec = MatmulSpec.of(x.shape(), y.shape());
+        Tensor expected = a.allocate(DType.FLOAT32, spec.cShape());
+        Tensor actual = a.allocate(DType.FLOAT32, spec.cShape());
+        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+            r.execute(x, y, expected);
+            d.execute(x, y, actual);
+        }
+        assertClose(expected, actual, F32);
+    }
+
+    @Test
+    void bindsTensorsAtAnOffsetIntoTheirStorage() {
+        Tensor storage = random(Shape.of(3, 4, 5), 6);
+        Tensor x = storage.select(0, 2);                     // contiguous, offset 40 elements
+        Tensor y = random(Shape.of(5, 2), 7);
+        MatmulSpec spec = MatmulSpec.of(x.shape(), y.shape());
+        Tensor expected = a.allocate(DType.FLOAT32, spec.cShape());
+        Tensor actual = a.allocate(DType.FLOAT32, spec.cShape());
+        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+            r.execute(x, y, expected);
+            d.execute(x, y, actual);
+        }
+        assertClose(expected, actual, F32);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "4, 1, 28, 28, 6, 5, 5, 1, 2, 1, 1, true",
+            "3, 6, 14, 14, 16, 5, 5, 1, 0, 1, 1, false",
+            "2, 4, 9, 7, 6, 3, 3, 2, 1, 1, 2, false",
+            "2, 3, 8, 8, 3, 3, 2, 1, 2, 2, 3, true"})
+    void convolutionMatchesTheReferenceInAllThreePasses(int n, int c, int h, int w, int oc, int kh, int kw,
+                                                        int stride, int pad, int dilation, int groups, boolean relu) {
+        Conv2dSpec spec = Conv2dSpec.of(Shape.of(n, c, h, w), oc, kh, kw).withStride(stride, stride)
+                .withPadding(pad, pad).withDilation(dilation, dilation).withGroups(groups).withRelu(relu);
+        Tensor x = random(spec.inputShape(), 1);
+        Tensor wt = random(spec.weightShape(), 2);
+        Tensor b = random(spec.biasShape(), 3);
+        Tensor dy = random(spec.outputShape(), 4);
+        try (Conv2dPlan r = reference.planConv2d(spec).orElseThrow(); Conv2dPlan d = dnnl.planConv2d(spec).orElseThrow()) {
+            Tensor[] ref = run(r, spec, x, wt, b, dy);
+            Tensor[] got = run(d, spec, x, wt, b, dy);
+            for (int i = 0; i < ref.length; i++) {
+                assertClose(ref[i], got[i], F32);
+            }
+        }
+    }
+
+    private Tensor[] run(Conv2dPlan plan, Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor dy) {
+        Tensor y = a.allocate(DType.FLOAT32, spec.outputShape());
+        Tensor dx = a.allocate(DType.FLOAT32, spec.inputShape());
+        Tensor dw = a.allocate(DType.FLOAT32, spec.weightShape());
+        Tensor db = a.allocate(DType.FLOAT32, spec.biasShape());
+        plan.forward(x, w, b, y);
+        plan.backwardData(dy, w, dx);
+        plan.backwardWeights(x, dy, dw, db);
+        return new Tensor[] {y, dx, dw, db};
+    }
+
+    @ParameterizedTest
+    @CsvSource({"MAX, 2, 0, true", "AVG, 2, 0, true", "MAX, 1, 1, true", "AVG, 1, 1, false", "AVG, 1, 1, true"})
+    void poolingMatchesTheReference(Pool2dSpec.Kind kind, int stride, int pad, boolean includePad) {
+        Pool2dSpec spec = Pool2dSpec.of(kind, Shape.of(3, 4, 10, 10), 2, 2).withStride(stride, stride)
+                .withPadding(pad, pad).withCountIncludePad(includePad);
+        Tensor x = random(spec.inputShape(), 8);
+        Tensor dy = random(spec.outputShape(), 9);
+        try (Pool2dPlan r = reference.planPool2d(spec).orElseThrow(); Pool2dPlan d = dnnl.planPool2d(spec).orElseThrow()) {
+            Tensor yr = a.allocate(DType.FLOAT32, spec.outputShape());
+            Tensor yd = a.allocate(DType.FLOAT32, spec.outputShape());
+            Tensor wr = a.allocate(DType.UINT8, Math.max(1, r.workspaceBytes()));
+            Tensor wd = a.allocate(DType.UINT8, Math.max(1, d.workspaceBytes()));
+            r.forward(x, yr, wr);
+            d.forward(x, yd, wd);
+            assertClose(yr, yd, F32);
+            Tensor dxr = a.allocate(DType.FLOAT32, spec.inputShape());
+            Tensor dxd = a.allocate(DType.FLOAT32, spec.inputShape());
+            r.backward(dy, wr, dxr);
+            d.backward(dy, wd, dxd);
+            assertClose(dxr, dxd, F32);
+            Tensor inference = a.allocate(DType.FLOAT32, spec.outputShape());
+            d.forward(x, inference, null);
+            assertClose(yr, inference, F32);
+        }
+    }
+
+    @Test
+    void refusesWrongOperandsNamingThem() {
+        MatmulSpec spec = MatmulSpec.of(Shape.of(2, 3), Shape.of(3, 4));
+        try (MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> d.execute(random(Shape.of(2, 3), 1), random(Shape.of(4, 3), 2), random(Shape.of(2, 4), 3)));
+            assertEquals("matmul (2, 3)·(3, 4) float32: operand b has shape (4, 3) but the plan expects (3, 4)",
+                    e.getMessage());
+        }
+        dnnl.close();
+        assertThrows(IllegalStateException.class, () -> dnnl.planMatmul(spec));
+    }
+}
