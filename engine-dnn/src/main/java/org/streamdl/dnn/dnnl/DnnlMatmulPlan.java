@@ -1,6 +1,7 @@
 package org.streamdl.dnn.dnnl;
 
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_ATTR_SCALES;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
@@ -38,13 +39,14 @@ final class DnnlMatmulPlan implements MatmulPlan {
     private final dnnl_memory a;
     private final dnnl_memory b;
     private final dnnl_memory c;
+    private final dnnl_memory bias;
     private final dnnl_exec_arg_t args;
     private final int argCount;
     private ReferenceBackend fallbackBackend;
     private MatmulPlan fallback;
 
     private DnnlMatmulPlan(MatmulSpec spec, DnnlBackend backend, Native handles, dnnl_primitive primitive,
-                           dnnl_memory a, dnnl_memory b, dnnl_memory c, dnnl_memory alpha) {
+                           dnnl_memory a, dnnl_memory b, dnnl_memory c, dnnl_memory bias, dnnl_memory alpha) {
         this.spec = spec;
         this.backend = backend;
         this.handles = handles;
@@ -52,13 +54,18 @@ final class DnnlMatmulPlan implements MatmulPlan {
         this.a = a;
         this.b = b;
         this.c = c;
-        this.argCount = alpha == null ? 3 : 4;
+        this.bias = bias;
+        this.argCount = 3 + (alpha == null ? 0 : 1) + (bias == null ? 0 : 1);
         this.args = new dnnl_exec_arg_t(argCount);
-        args.position(0).arg(DNNL_ARG_SRC).memory(a);
-        args.position(1).arg(DNNL_ARG_WEIGHTS).memory(b);
-        args.position(2).arg(DNNL_ARG_DST).memory(c);
+        int n = 0;
+        args.position(n++).arg(DNNL_ARG_SRC).memory(a);
+        args.position(n++).arg(DNNL_ARG_WEIGHTS).memory(b);
+        args.position(n++).arg(DNNL_ARG_DST).memory(c);
         if (alpha != null) {
-            args.position(3).arg(DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC).memory(alpha);
+            args.position(n++).arg(DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC).memory(alpha);
+        }
+        if (bias != null) {
+            args.position(n).arg(DNNL_ARG_BIAS).memory(bias);
         }
         args.position(0);
     }
@@ -73,9 +80,16 @@ final class DnnlMatmulPlan implements MatmulPlan {
                     strides(spec.bShape(), rank, spec.transposeB()));
             dnnl_memory_desc cMd = handles.stridedDesc(spec.cShape().dims(), dnnl_f32, spec.cShape().contiguousStrides());
             boolean scaled = spec.alpha() != 1f;
-            dnnl_primitive_attr attr = handles.attr(false, spec.beta(), scaled);
+            dnnl_memory_desc biasMd = null;
+            if (spec.hasBias()) {
+                long[] dims = new long[rank];
+                java.util.Arrays.fill(dims, 1);
+                dims[rank - 1] = spec.n();
+                biasMd = handles.stridedDesc(dims, dnnl_f32, Shape.of(dims).contiguousStrides());
+            }
+            dnnl_primitive_attr attr = handles.attr(spec.relu(), spec.beta(), scaled);
             dnnl_primitive_desc pd = new dnnl_primitive_desc();
-            if (!handles.implemented(dnnl_matmul_primitive_desc_create(pd, backend.engine(), aMd, bMd, null, cMd, attr),
+            if (!handles.implemented(dnnl_matmul_primitive_desc_create(pd, backend.engine(), aMd, bMd, biasMd, cMd, attr),
                     "dnnl_matmul_primitive_desc_create")) {
                 handles.close();
                 return Optional.empty();
@@ -93,7 +107,8 @@ final class DnnlMatmulPlan implements MatmulPlan {
             }
             return Optional.of(new DnnlMatmulPlan(spec, backend, handles, primitive,
                     handles.memory(aMd, backend.engine()), handles.memory(bMd, backend.engine()),
-                    handles.memory(cMd, backend.engine()), alpha));
+                    handles.memory(cMd, backend.engine()), biasMd == null ? null : handles.memory(biasMd, backend.engine()),
+                    alpha));
         } catch (RuntimeException e) {
             handles.close();
             throw e;
@@ -136,15 +151,23 @@ final class DnnlMatmulPlan implements MatmulPlan {
 
     @Override
     public void execute(Tensor ta, Tensor tb, Tensor tc) {
-        MatmulPlan.checkOperands(spec, ta, tb, tc);
-        if (!ta.isContiguous() || !tb.isContiguous() || !tc.isContiguous()) {
-            fallback().execute(ta, tb, tc);
+        execute(ta, tb, null, tc);
+    }
+
+    @Override
+    public void execute(Tensor ta, Tensor tb, Tensor tbias, Tensor tc) {
+        MatmulPlan.checkOperands(spec, ta, tb, tbias, tc);
+        if (!ta.isContiguous() || !tb.isContiguous() || !tc.isContiguous() || (tbias != null && !tbias.isContiguous())) {
+            fallback().execute(ta, tb, tbias, tc);
             return;
         }
         backend.enterKernel();
         handles.bind(a, ta);
         handles.bind(b, tb);
         handles.bind(c, tc);
+        if (tbias != null) {
+            handles.bind(bias, tbias);
+        }
         handles.check(dnnl_primitive_execute(primitive, backend.stream(), argCount, args), "dnnl_primitive_execute");
     }
 

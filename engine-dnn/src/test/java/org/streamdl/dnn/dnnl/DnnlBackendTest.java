@@ -77,6 +77,31 @@ class DnnlBackendTest {
     }
 
     @Test
+    void biasAndReluFuseIntoTheProduct() {
+        MatmulSpec spec = MatmulSpec.of(Shape.of(64, 30), Shape.of(20, 30), false, true).withBias(true).withRelu(true);
+        Tensor x = random(spec.aShape(), 11);
+        Tensor w = random(spec.bShape(), 12);
+        Tensor b = random(spec.biasShape(), 13);
+        Tensor expected = a.allocate(DType.FLOAT32, spec.cShape());
+        Tensor actual = a.allocate(DType.FLOAT32, spec.cShape());
+        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+            r.execute(x, w, b, expected);
+            d.execute(x, w, b, actual);
+            assertThrows(IllegalArgumentException.class, () -> d.execute(x, w, actual));
+        }
+        assertClose(expected, actual, F32);
+        float[] values = org.streamdl.tensor.ops.Convert.toFloatArray(expected);
+        float min = Float.MAX_VALUE;
+        int zeros = 0;
+        for (float v : values) {
+            min = Math.min(min, v);
+            zeros += v == 0 ? 1 : 0;
+        }
+        assertEquals(0f, min);
+        assertTrue(zeros > 0 && zeros < values.length, "ReLU must clamp some but not all outputs");
+    }
+
+    @Test
     void batchedMatmulBroadcastsLikeTheReference() {
         compareMatmul(MatmulSpec.of(Shape.of(3, 4, 5), Shape.of(5, 6)));
         compareMatmul(MatmulSpec.of(Shape.of(2, 1, 4, 5), Shape.of(3, 6, 5), false, true));

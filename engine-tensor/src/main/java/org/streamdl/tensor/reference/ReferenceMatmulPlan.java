@@ -38,7 +38,35 @@ final class ReferenceMatmulPlan implements MatmulPlan {
 
     @Override
     public void execute(Tensor a, Tensor b, Tensor c) {
-        MatmulPlan.checkOperands(spec, a, b, c);
+        execute(a, b, null, c);
+    }
+
+    @Override
+    public void execute(Tensor a, Tensor b, Tensor bias, Tensor c) {
+        MatmulPlan.checkOperands(spec, a, b, bias, c);
+        multiply(a, b, c);
+        if (bias != null || spec.relu()) {
+            addBiasAndRelu(bias, c);
+        }
+    }
+
+    private void addBiasAndRelu(Tensor bias, Tensor c) {
+        Tensor rowBias = bias == null ? null : bias.expand(c.shape());
+        java.nio.ByteBuffer out = c.buffer();
+        java.nio.ByteBuffer in = bias == null ? null : bias.buffer();
+        StridedCursor cursor = bias == null ? new StridedCursor(c.shape(), c) : new StridedCursor(c.shape(), c, rowBias);
+        while (cursor.next()) {
+            long o = cursor.offset(0);
+            long bo = bias == null ? 0 : cursor.offset(1);
+            long bs = bias == null ? 0 : cursor.innerStride(1);
+            for (long i = cursor.rowLength(); i > 0; i--, o += cursor.innerStride(0), bo += bs) {
+                float v = out.getFloat((int) o * 4) + (in == null ? 0f : in.getFloat((int) bo * 4));
+                out.putFloat((int) o * 4, spec.relu() && v < 0 ? 0f : v);
+            }
+        }
+    }
+
+    private void multiply(Tensor a, Tensor b, Tensor c) {
         Shape cShape = spec.cShape();
         int batchRank = cShape.rank() - 2;
         long[] batchDims = Arrays.copyOf(cShape.dims(), batchRank);

@@ -14,10 +14,22 @@ public interface MatmulPlan extends AutoCloseable {
      */
     void execute(Tensor a, Tensor b, Tensor c);
 
+    /** {@code c = relu?(op(a) · op(b) + bias)} for a spec with a bias; {@code bias} is (n). */
+    void execute(Tensor a, Tensor b, Tensor bias, Tensor c);
+
     @Override
     void close();
 
     /** Throws {@link IllegalArgumentException} naming the operand whose shape or dtype differs from the spec. */
+    static void checkOperands(MatmulSpec spec, Tensor a, Tensor b, Tensor bias, Tensor c) {
+        Checks.argument(spec.hasBias() == (bias != null), "%s: %s", spec,
+                spec.hasBias() ? "the plan adds a bias but none was given" : "the plan has no bias but one was given");
+        if (bias != null) {
+            check(spec, "bias", spec.biasShape(), bias);
+        }
+        checkOperands(spec, a, b, c);
+    }
+
     static void checkOperands(MatmulSpec spec, Tensor a, Tensor b, Tensor c) {
         check(spec, "a", spec.aShape(), a);
         check(spec, "b", spec.bShape(), b);

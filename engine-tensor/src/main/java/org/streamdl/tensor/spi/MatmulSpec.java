@@ -22,8 +22,11 @@ public final class MatmulSpec {
     private final boolean transposeB;
     private final float alpha;
     private final float beta;
+    private final boolean bias;
+    private final boolean relu;
 
-    private MatmulSpec(DType dtype, Shape a, Shape b, boolean transposeA, boolean transposeB, float alpha, float beta) {
+    private MatmulSpec(DType dtype, Shape a, Shape b, boolean transposeA, boolean transposeB, float alpha, float beta,
+                       boolean bias, boolean relu) {
         Checks.argument(dtype == DType.FLOAT32,
                 "matmul supports float32 operands but got %s; convert with Convert.to first", dtype);
         Checks.argument(a.rank() >= 2 && b.rank() >= 2,
@@ -53,23 +56,50 @@ public final class MatmulSpec {
         this.transposeB = transposeB;
         this.alpha = alpha;
         this.beta = beta;
+        this.bias = bias;
+        this.relu = relu;
+        Checks.argument(!(bias || relu) || beta == 0,
+                "matmul: a bias or fused ReLU needs beta 0 (an overwritten result) but beta is %s", beta);
     }
 
     /** {@code c = a · b} for float32 operands of these shapes. */
     public static MatmulSpec of(Shape a, Shape b) {
-        return new MatmulSpec(DType.FLOAT32, a, b, false, false, 1, 0);
+        return new MatmulSpec(DType.FLOAT32, a, b, false, false, 1, 0, false, false);
     }
 
     public static MatmulSpec of(Shape a, Shape b, boolean transposeA, boolean transposeB) {
-        return new MatmulSpec(DType.FLOAT32, a, b, transposeA, transposeB, 1, 0);
+        return new MatmulSpec(DType.FLOAT32, a, b, transposeA, transposeB, 1, 0, false, false);
     }
 
     public MatmulSpec withScale(float newAlpha, float newBeta) {
-        return new MatmulSpec(dtype, a, b, transposeA, transposeB, newAlpha, newBeta);
+        return new MatmulSpec(dtype, a, b, transposeA, transposeB, newAlpha, newBeta, bias, relu);
     }
 
     public MatmulSpec withDtype(DType newDtype) {
-        return new MatmulSpec(newDtype, a, b, transposeA, transposeB, alpha, beta);
+        return new MatmulSpec(newDtype, a, b, transposeA, transposeB, alpha, beta, bias, relu);
+    }
+
+    /** Adds a bias of shape (n) to every row of the result: a Linear layer's forward. */
+    public MatmulSpec withBias(boolean addBias) {
+        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, addBias, relu);
+    }
+
+    /** Applies max(·, 0) to the result, after the bias. */
+    public MatmulSpec withRelu(boolean fuseRelu) {
+        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, bias, fuseRelu);
+    }
+
+    public boolean hasBias() {
+        return bias;
+    }
+
+    public boolean relu() {
+        return relu;
+    }
+
+    /** The bias shape, (n). */
+    public Shape biasShape() {
+        return Shape.of(n());
     }
 
     public DType dtype() {
@@ -125,18 +155,20 @@ public final class MatmulSpec {
     @Override
     public boolean equals(Object o) {
         return o instanceof MatmulSpec s && dtype == s.dtype && a.equals(s.a) && b.equals(s.b)
-                && transposeA == s.transposeA && transposeB == s.transposeB && alpha == s.alpha && beta == s.beta;
+                && transposeA == s.transposeA && transposeB == s.transposeB && alpha == s.alpha && beta == s.beta
+                && bias == s.bias && relu == s.relu;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(dtype, a, b, transposeA, transposeB, alpha, beta);
+        return Objects.hash(dtype, a, b, transposeA, transposeB, alpha, beta, bias, relu);
     }
 
     /** {@code matmul (128, 400)·(120, 400)ᵀ float32}, with the scales when they are not 1 and 0. */
     @Override
     public String toString() {
         String scale = alpha == 1 && beta == 0 ? "" : Checks.format(" alpha %s beta %s", alpha, beta);
-        return Checks.format("matmul %s%s·%s%s %s%s", a, transposeA ? "ᵀ" : "", b, transposeB ? "ᵀ" : "", dtype, scale);
+        return Checks.format("matmul %s%s·%s%s %s%s%s%s", a, transposeA ? "ᵀ" : "", b, transposeB ? "ᵀ" : "", dtype, scale,
+                bias ? " +bias" : "", relu ? " +relu" : "");
     }
 }
