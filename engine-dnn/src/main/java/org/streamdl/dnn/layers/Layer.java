@@ -1,0 +1,30 @@
+package org.streamdl.dnn.layers;
+
+import java.util.List;
+import org.streamdl.dnn.Context;
+import org.streamdl.dnn.Parameter;
+import org.streamdl.tensor.Tensor;
+
+/**
+ * A network layer with its own forward and backward (no tape): {@link #forward} keeps what
+ * {@link #backward} needs, so calls alternate forward, backward, forward... within one step.
+ * Outputs and gradients are allocated in the context's step allocator; parameters live in the
+ * model's allocator. Not thread-safe.
+ */
+public interface Layer {
+
+    /** Unique within a model; prefixes the layer's parameter names. */
+    String name();
+
+    Tensor forward(Tensor x, Context ctx);
+
+    /** dL/dx from dL/dy; writes the gradients of this layer's parameters. */
+    Tensor backward(Tensor dy, Context ctx);
+
+    default List<Parameter> parameters() {
+        return List.of();
+    }
+
+    /** The type and attributes that rebuild this layer (the architecture in a model file). */
+    LayerConfig config();
+}
