@@ -106,11 +106,14 @@ public final class WorkloadRunner {
             try {
                 Map<String, Object> figures = switch (workload) {
                     case "G1" -> gemm(options);
+                    case "L1" -> TrainingWorkloads.lenet5(options);
+                    case "M1" -> TrainingWorkloads.mlp(options);
+                    case "I1" -> InferenceWorkloads.lenet5(options);
                     default -> throw new UnsupportedWorkloadException(workload);
                 };
                 print(System.out, workload, options, figures);
-            } catch (UnsupportedWorkloadException e) {
-                System.err.println("error: " + e.getMessage());
+            } catch (UnsupportedWorkloadException | java.io.IOException e) {
+                System.err.println("error: " + workload + ": " + e.getMessage());
                 failures++;
             }
         }
@@ -119,11 +122,12 @@ public final class WorkloadRunner {
         }
     }
 
-    /** G1: 1024³ float32 GEMM, 3 warm-up and 20 timed products. */
+    /** G1: 1024³ float32 GEMM, 3 warm-up and 20 timed products, on oneDNN when it loads. */
     static Map<String, Object> gemm(Options options) {
         int size = 1024;
         try (Allocator allocator = Allocator.root("G1", 64L << 20);
-             Backend backend = ReferenceBackend.create(options.threads());
+             Backend backend = org.streamdl.dnn.dnnl.DnnlBackend.create(options.threads())
+                     .<Backend>map(b -> b).orElseGet(() -> ReferenceBackend.create(options.threads()));
              MatmulPlan plan = backend.planMatmul(MatmulSpec.of(Shape.of(size, size), Shape.of(size, size))).orElseThrow()) {
             Tensor a = allocator.allocate(DType.FLOAT32, size, size);
             Tensor b = allocator.allocate(DType.FLOAT32, size, size);
@@ -171,7 +175,7 @@ public final class WorkloadRunner {
         private static final long serialVersionUID = 1L;
 
         UnsupportedWorkloadException(String workload) {
-            super("workload " + workload + " is not available in this build (available: G1)");
+            super("workload " + workload + " is not available in this build (available: G1, L1, M1, I1)");
         }
     }
 }

@@ -1,0 +1,60 @@
+package org.streamdl.benchmarks;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.streamdl.dnn.Context;
+import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.model.Model;
+import org.streamdl.dnn.model.Models;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Rng;
+import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.ops.RandomFill;
+
+/** I1: LeNet-5 fp32 inference latency at batch 1 and throughput at batch 256. */
+final class InferenceWorkloads {
+    private InferenceWorkloads() {}
+
+    static Map<String, Object> lenet5(WorkloadRunner.Options options) {
+        Map<String, Object> figures = new LinkedHashMap<>();
+        try (Model model = Models.lenet5(42, Kernels.create(options.threads()));
+             Allocator inputs = Allocator.root("I1-inputs", 64L << 20)) {
+            figures.put("backend", model.kernels().backendName());
+            figures.put("weights", "random");
+            Tensor one = inputs.allocate(DType.FLOAT32, 1, 1, 28, 28);
+            Tensor batch = inputs.allocate(DType.FLOAT32, 256, 1, 28, 28);
+            Rng rng = new Rng(42);
+            RandomFill.uniform(one, 0, 1, rng);
+            RandomFill.uniform(batch, 0, 1, rng);
+            for (int i = 0; i < 200; i++) {
+                infer(model, one);
+            }
+            long[] latencies = new long[2000];
+            for (int i = 0; i < latencies.length; i++) {
+                long start = System.nanoTime();
+                infer(model, one);
+                latencies[i] = System.nanoTime() - start;
+            }
+            Arrays.sort(latencies);
+            figures.put("b1_latency_us_p50", WorkloadRunner.round(latencies[latencies.length / 2] / 1e3, 1));
+            figures.put("b1_latency_us_p99", WorkloadRunner.round(latencies[(int) (latencies.length * 0.99)] / 1e3, 1));
+            for (int i = 0; i < 5; i++) {
+                infer(model, batch);
+            }
+            long start = System.nanoTime();
+            for (int i = 0; i < 50; i++) {
+                infer(model, batch);
+            }
+            figures.put("b256_img_s", WorkloadRunner.round(50 * 256 / ((System.nanoTime() - start) / 1e9), 1));
+        }
+        return figures;
+    }
+
+    private static void infer(Model model, Tensor x) {
+        try (Allocator step = model.allocator().newChild("inference", 256L << 20)) {
+            model.network().forward(x, Context.inference(step, model.kernels()));
+        }
+    }
+}

@@ -1,0 +1,101 @@
+package org.streamdl.dnn.dnnl;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
+
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Tensor;
+
+/**
+ * One operand of a primitive whose preferred memory layout (chosen by oneDNN from
+ * {@code format_tag_any}, often channel-blocked) may differ from the plain layout of our tensors.
+ * When they differ, the operand gets a buffer in the preferred layout and reorder primitives to
+ * and from it; when they match, tensors are bound directly and nothing is copied.
+ */
+final class Layout {
+    private final DnnlBackend backend;
+    private final Native handles;
+    private final dnnl_memory user;
+    private final dnnl_memory internal;     // null when the layouts match
+    private final Tensor buffer;
+    private final dnnl_primitive toInternal;
+    private final dnnl_primitive toUser;
+    private final dnnl_exec_arg_t args = new dnnl_exec_arg_t(2);
+
+    Layout(DnnlBackend backend, Native handles, Allocator scratch, dnnl_memory_desc userMd, dnnl_memory_desc preferred,
+           boolean input, boolean output) {
+        this.backend = backend;
+        this.handles = handles;
+        this.user = handles.memory(userMd, backend.engine());
+        if (dnnl_memory_desc_equal(userMd, preferred) != 0) {
+            this.internal = null;
+            this.buffer = null;
+            this.toInternal = null;
+            this.toUser = null;
+            return;
+        }
+        this.internal = handles.memory(preferred, backend.engine());
+        this.buffer = scratch.allocate(DType.UINT8, dnnl_memory_desc_get_size(preferred));
+        handles.bind(internal, buffer);
+        this.toInternal = input ? reorder(userMd, preferred) : null;
+        this.toUser = output ? reorder(preferred, userMd) : null;
+    }
+
+    private dnnl_primitive reorder(dnnl_memory_desc from, dnnl_memory_desc to) {
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        handles.check(dnnl_reorder_primitive_desc_create(pd, from, backend.engine(), to, backend.engine(), null),
+                "dnnl_reorder_primitive_desc_create");
+        handles.own(pd);
+        dnnl_primitive p = new dnnl_primitive();
+        handles.check(dnnl_primitive_create(p, pd), "dnnl_primitive_create");
+        handles.own(p);
+        return p;
+    }
+
+    boolean reorders() {
+        return internal != null;
+    }
+
+    /** The memory the primitive reads: {@code t} itself, or its copy in the preferred layout. */
+    dnnl_memory input(Tensor t) {
+        handles.bind(user, t);
+        if (internal == null) {
+            return user;
+        }
+        run(toInternal, user, internal);
+        return internal;
+    }
+
+    /** The memory the primitive writes; call {@link #finishOutput} after it ran. */
+    dnnl_memory output(Tensor t) {
+        handles.bind(user, t);
+        return internal == null ? user : internal;
+    }
+
+    void finishOutput() {
+        if (internal != null) {
+            run(toUser, internal, user);
+        }
+    }
+
+    private void run(dnnl_primitive reorder, dnnl_memory from, dnnl_memory to) {
+        args.position(0).arg(DNNL_ARG_SRC).memory(from);
+        args.position(1).arg(DNNL_ARG_DST).memory(to);
+        handles.check(dnnl_primitive_execute(reorder, backend.stream(), 2, args.position(0)), "dnnl_primitive_execute (reorder)");
+    }
+
+    void close() {
+        args.close();
+    }
+}
