@@ -1,5 +1,6 @@
 package org.streamdl.tensor;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -34,6 +35,7 @@ public final class Allocator implements AutoCloseable {
     private final boolean recordSites;
     private final Object lock;
     private final Map<Storage, Boolean> live = new IdentityHashMap<>();
+    private final BufferPool pool;          // shared by the whole tree
     private final List<Allocator> children = new ArrayList<>();
     private long usedBytes;      // this allocator's storages plus its children's
     private long peakBytes;
@@ -47,6 +49,7 @@ public final class Allocator implements AutoCloseable {
         this.limitBytes = limitBytes;
         this.recordSites = recordSites;
         this.lock = parent == null ? new Object() : parent.lock;
+        this.pool = parent == null ? new BufferPool(Math.min(limitBytes, BufferPool.DEFAULT_LIMIT_BYTES)) : parent.pool;
     }
 
     /** A root allocator; records allocation sites when {@value #DEBUG_PROPERTY} is {@code true}. */
@@ -70,6 +73,23 @@ public final class Allocator implements AutoCloseable {
 
     /** A zero-filled, contiguous tensor owned by this allocator. */
     public Tensor allocate(DType dtype, Shape shape) {
+        return allocate(dtype, shape, true);
+    }
+
+    public Tensor allocate(DType dtype, long... dims) {
+        return allocate(dtype, Shape.of(dims), true);
+    }
+
+    /**
+     * A contiguous tensor whose contents are unspecified: for outputs a kernel overwrites
+     * entirely, which then skip the zero fill. Memory freed in this allocator tree is reused, so
+     * per-step temporaries cost no system allocation after the first step.
+     */
+    public Tensor allocateUninitialized(DType dtype, Shape shape) {
+        return allocate(dtype, shape, false);
+    }
+
+    private Tensor allocate(DType dtype, Shape shape, boolean zeroed) {
         long bytes;
         try {
             bytes = Math.multiplyExact(shape.elementCount(), (long) dtype.byteSize());
@@ -78,27 +98,38 @@ public final class Allocator implements AutoCloseable {
                     "allocator '%s': a %s tensor of shape %s is larger than %s bytes", name, dtype, shape, Long.MAX_VALUE));
         }
         String description = Checks.format("%s tensor %s", dtype, shape);
-        Storage storage = allocateStorage(bytes, description);
+        Storage storage = allocateStorage(bytes, description, zeroed);
         return new Tensor(storage, dtype, shape, shape.contiguousStrides(), 0, false);
     }
 
-    public Tensor allocate(DType dtype, long... dims) {
-        return allocate(dtype, Shape.of(dims));
-    }
-
-    private Storage allocateStorage(long bytes, String description) {
+    private Storage allocateStorage(long bytes, String description, boolean zeroed) {
         synchronized (lock) {
             checkOpen();
             reserve(bytes);
             try {
                 Throwable site = recordSites ? new Throwable("allocated here") : null;
-                Storage storage = new Storage(this, bytes, description, site);
+                ByteBuffer raw = pool.take(DirectMemory.rawCapacity(bytes));
+                if (raw == null) {
+                    raw = DirectMemory.allocateRaw(bytes);      // new direct memory is zeroed by the JDK
+                } else if (zeroed) {
+                    DirectMemory.zero(raw);
+                }
+                Storage storage = new Storage(this, bytes, description, site, raw);
                 live.put(storage, Boolean.TRUE);
                 return storage;
             } catch (RuntimeException | OutOfMemoryError e) {
                 release(bytes);
                 throw e;
             }
+        }
+    }
+
+    /** Frees a storage: its buffer goes back to the tree's pool, or to the system when the pool is full. */
+    private void recycle(Storage storage) {
+        ByteBuffer raw = storage.release();
+        if (raw != null) {
+            release(storage.byteSize());
+            pool.give(raw);
         }
     }
 
@@ -127,8 +158,7 @@ public final class Allocator implements AutoCloseable {
     void free(Storage storage) {
         synchronized (lock) {
             if (live.remove(storage) != null) {
-                storage.free();
-                release(storage.byteSize());
+                recycle(storage);
             }
         }
     }
@@ -218,13 +248,14 @@ public final class Allocator implements AutoCloseable {
                 child.closeQuietly();
             }
             for (Storage s : live.keySet()) {
-                s.free();
-                release(s.byteSize());
+                recycle(s);
             }
             live.clear();
             closed = true;
             if (parent != null) {
                 parent.children.remove(this);
+            } else {
+                pool.clear();
             }
             if (leaked != null) {
                 throw new IllegalStateException(Checks.format(
@@ -239,8 +270,7 @@ public final class Allocator implements AutoCloseable {
             child.closeQuietly();
         }
         for (Storage s : live.keySet()) {
-            s.free();
-            release(s.byteSize());
+            recycle(s);
         }
         live.clear();
         closed = true;

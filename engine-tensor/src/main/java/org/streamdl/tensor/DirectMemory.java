@@ -34,8 +34,8 @@ final class DirectMemory {
 
     private DirectMemory() {}
 
-    /** A raw buffer, with room to cut an aligned slice of {@code byteSize} bytes out of it. */
-    static ByteBuffer allocateRaw(long byteSize) {
+    /** The capacity of the raw buffer that holds {@code byteSize} aligned bytes; buffers are pooled by it. */
+    static int rawCapacity(long byteSize) {
         if (byteSize > Integer.MAX_VALUE - 2L * ALIGNMENT) {
             throw new IllegalArgumentException(Checks.format(
                     "cannot allocate %s bytes in one tensor: the limit is %s bytes (2 GiB)",
@@ -43,7 +43,22 @@ final class DirectMemory {
         }
         // alignedSlice rounds both ends to the alignment, so keep a whole aligned block of room
         long rounded = (byteSize + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
-        return ByteBuffer.allocateDirect((int) rounded + ALIGNMENT);
+        return (int) rounded + ALIGNMENT;
+    }
+
+    /** A raw buffer, with room to cut an aligned slice of {@code byteSize} bytes out of it. */
+    static ByteBuffer allocateRaw(long byteSize) {
+        return ByteBuffer.allocateDirect(rawCapacity(byteSize));
+    }
+
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 16);
+
+    /** Sets the buffer's bytes to zero with bulk copies (memcpy speed; ByteBuffer has no memset). */
+    static void zero(ByteBuffer buffer) {
+        int size = buffer.capacity();
+        for (int at = 0; at < size; at += ZEROS.capacity()) {
+            buffer.put(at, ZEROS, 0, Math.min(ZEROS.capacity(), size - at));
+        }
     }
 
     static ByteBuffer alignedSlice(ByteBuffer raw, long byteSize) {

@@ -19,12 +19,12 @@ public final class Storage {
     private final String description;
     private boolean freed;
 
-    Storage(Allocator owner, long byteSize, String description, Throwable allocationSite) {
+    Storage(Allocator owner, long byteSize, String description, Throwable allocationSite, ByteBuffer raw) {
         this.owner = owner;
         this.byteSize = byteSize;
         this.description = description;
         this.allocationSite = allocationSite;
-        this.raw = DirectMemory.allocateRaw(byteSize);
+        this.raw = raw;
         this.aligned = DirectMemory.alignedSlice(raw, byteSize);
     }
 
@@ -67,11 +67,15 @@ public final class Storage {
         return description;
     }
 
-    /** Frees the memory; called by the owning allocator only. Idempotent. */
-    void free() {
-        if (!freed) {
-            freed = true;
-            DirectMemory.free(raw);
+    /**
+     * Marks the storage freed and hands back its raw buffer for the allocator to pool or release;
+     * null if it was freed already. Called by the owning allocator only.
+     */
+    ByteBuffer release() {
+        if (freed) {
+            return null;
         }
+        freed = true;
+        return raw;
     }
 }

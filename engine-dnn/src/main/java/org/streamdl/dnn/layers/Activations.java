@@ -11,7 +11,7 @@ final class Activations {
 
     /** dy where the ReLU's output was positive, 0 elsewhere: the gradient before a fused ReLU. */
     static Tensor reluMask(Tensor dy, Tensor y, Allocator step) {
-        Tensor out = step.allocate(DType.FLOAT32, dy.shape());
+        Tensor out = step.allocateUninitialized(DType.FLOAT32, dy.shape());
         FloatBuffer g = dy.buffer().asFloatBuffer();
         FloatBuffer v = y.buffer().asFloatBuffer();
         FloatBuffer o = out.buffer().asFloatBuffer();

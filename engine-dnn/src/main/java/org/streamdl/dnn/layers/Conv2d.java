@@ -22,6 +22,7 @@ public final class Conv2d implements Layer, FusesRelu {
     private final Parameter weight;
     private final Parameter bias;
     private boolean relu;
+    private boolean inputGradient = true;
     private Tensor input;
     private Tensor output;
 
@@ -46,6 +47,11 @@ public final class Conv2d implements Layer, FusesRelu {
     }
 
     @Override
+    public void skipInputGradient() {
+        inputGradient = false;
+    }
+
+    @Override
     public void fuseRelu() {
         relu = true;
     }
@@ -57,7 +63,7 @@ public final class Conv2d implements Layer, FusesRelu {
                 x.rank() == 2 ? "; reshape it to (N, C, H, W)" : "");
         Conv2dSpec spec = template.withInput(x.shape()).withRelu(relu);
         input = x;
-        Tensor y = ctx.step().allocate(DType.FLOAT32, spec.outputShape());
+        Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, spec.outputShape());
         ctx.kernels().conv2d(spec).forward(x, weight.value(), bias == null ? null : bias.value(), y);
         output = relu ? y : null;
         return y;
@@ -69,7 +75,10 @@ public final class Conv2d implements Layer, FusesRelu {
         Tensor g = relu ? Activations.reluMask(dy, output, ctx.step()) : dy;
         Conv2dPlan plan = ctx.kernels().conv2d(template.withInput(input.shape()).withRelu(relu));
         plan.backwardWeights(input, g, weight.grad(), bias == null ? null : bias.grad());
-        Tensor dx = ctx.step().allocate(DType.FLOAT32, input.shape());
+        if (!inputGradient) {
+            return null;
+        }
+        Tensor dx = ctx.step().allocateUninitialized(DType.FLOAT32, input.shape());
         plan.backwardData(g, weight.value(), dx);
         return dx;
     }

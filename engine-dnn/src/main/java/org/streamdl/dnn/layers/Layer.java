@@ -18,8 +18,18 @@ public interface Layer {
 
     Tensor forward(Tensor x, Context ctx);
 
-    /** dL/dx from dL/dy; writes the gradients of this layer's parameters. */
+    /**
+     * dL/dx from dL/dy; writes the gradients of this layer's parameters. Returns null after
+     * {@link #skipInputGradient()}.
+     */
     Tensor backward(Tensor dy, Context ctx);
+
+    /**
+     * Nothing will consume dL/dx (this layer reads the model's input): backward may skip computing
+     * it. For a first convolution that is the costliest pass of a training step.
+     */
+    default void skipInputGradient() {
+    }
 
     default List<Parameter> parameters() {
         return List.of();

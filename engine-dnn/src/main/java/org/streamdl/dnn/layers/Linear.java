@@ -20,6 +20,7 @@ public final class Linear implements Layer, FusesRelu {
     private final Parameter weight;   // "fc1.weight" (out, in)
     private final Parameter bias;     // "fc1.bias" (out), or null
     private boolean relu;
+    private boolean inputGradient = true;
     private Tensor input;             // kept by forward for backward
     private Tensor output;            // kept when a ReLU is fused, for its mask
 
@@ -37,6 +38,11 @@ public final class Linear implements Layer, FusesRelu {
     }
 
     @Override
+    public void skipInputGradient() {
+        inputGradient = false;
+    }
+
+    @Override
     public void fuseRelu() {
         relu = true;
     }
@@ -49,7 +55,7 @@ public final class Linear implements Layer, FusesRelu {
         input = x;
         MatmulSpec spec = MatmulSpec.of(x.shape(), weight.value().shape(), false, true)
                 .withBias(bias != null).withRelu(relu);
-        Tensor y = ctx.step().allocate(DType.FLOAT32, spec.cShape());
+        Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, spec.cShape());
         ctx.kernels().matmul(spec).execute(x, weight.value(), bias == null ? null : bias.value(), y);
         output = relu ? y : null;
         return y;
@@ -64,7 +70,10 @@ public final class Linear implements Layer, FusesRelu {
         if (bias != null) {
             Reduce.sumInto(g, bias.grad(), false, 0);
         }
-        Tensor dx = ctx.step().allocate(DType.FLOAT32, input.shape());
+        if (!inputGradient) {
+            return null;
+        }
+        Tensor dx = ctx.step().allocateUninitialized(DType.FLOAT32, input.shape());
         ctx.kernels().matmul(MatmulSpec.of(g.shape(), weight.value().shape())).execute(g, weight.value(), dx);
         return dx;
     }

@@ -44,8 +44,8 @@ public final class Pool2d implements Layer {
         Checks.argument(x.rank() == 4, "%s: expected input (N, C, H, W) but got %s", this, x.shape());
         spec = spec(x.shape());
         Pool2dPlan plan = ctx.kernels().pool2d(spec);
-        Tensor y = ctx.step().allocate(DType.FLOAT32, spec.outputShape());
-        workspace = ctx.training() && plan.workspaceBytes() > 0 ? ctx.step().allocate(DType.UINT8, plan.workspaceBytes()) : null;
+        Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, spec.outputShape());
+        workspace = ctx.training() && plan.workspaceBytes() > 0 ? ctx.step().allocateUninitialized(DType.UINT8, org.streamdl.tensor.Shape.of(plan.workspaceBytes())) : null;
         plan.forward(x, y, workspace);
         return y;
     }
@@ -53,7 +53,7 @@ public final class Pool2d implements Layer {
     @Override
     public Tensor backward(Tensor dy, Context ctx) {
         Checks.state(spec != null, "%s: backward before forward", this);
-        Tensor dx = ctx.step().allocate(DType.FLOAT32, spec.inputShape());
+        Tensor dx = ctx.step().allocateUninitialized(DType.FLOAT32, spec.inputShape());
         ctx.kernels().pool2d(spec).backward(dy, workspace, dx);
         return dx;
     }

@@ -57,12 +57,17 @@ public final class Sequential implements Layer {
     @Override
     public Tensor backward(Tensor dy, Context ctx) {
         Tensor g = dy;
-        for (int i = layers.size() - 1; i >= 0; i--) {
+        for (int i = layers.size() - 1; i >= 0 && g != null; i--) {
             if (!skipped[i]) {
                 g = layers.get(i).backward(g, ctx);
             }
         }
         return g;
+    }
+
+    @Override
+    public void skipInputGradient() {
+        layers.get(0).skipInputGradient();
     }
 
     @Override

@@ -39,7 +39,7 @@ public final class SoftmaxCrossEntropy implements Loss {
         Tensor x = logits.contiguous(step);
         FloatBuffer in = x.buffer().asFloatBuffer();
         int base = (int) x.offset();
-        probabilities = step.allocate(DType.FLOAT32, logits.shape());
+        probabilities = step.allocateUninitialized(DType.FLOAT32, logits.shape());
         FloatBuffer p = probabilities.buffer().asFloatBuffer();
         labels = new int[n];
         ByteBuffer t = targets.contiguous(step).buffer();
@@ -80,7 +80,7 @@ public final class SoftmaxCrossEntropy implements Loss {
         Checks.state(probabilities != null, "cross-entropy: gradient before forward");
         int n = labels.length;
         int c = (int) probabilities.shape().dim(1);
-        Tensor grad = step.allocate(DType.FLOAT32, probabilities.shape());
+        Tensor grad = step.allocateUninitialized(DType.FLOAT32, probabilities.shape());
         FloatBuffer p = probabilities.buffer().asFloatBuffer();
         FloatBuffer g = grad.buffer().asFloatBuffer();
         float scale = 1f / n;

@@ -29,6 +29,7 @@ public final class Model implements AutoCloseable {
         for (Parameter p : network.parameters()) {
             Checks.argument(byName.put(p.name(), p) == null, "two parameters are named '%s'", p.name());
         }
+        network.skipInputGradient();   // nothing consumes the gradient of the model's input
     }
 
     public Layer network() {
