@@ -7,13 +7,16 @@ import java.util.Map;
 import org.streamdl.dnn.Parameter;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.Checks;
-import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
 
 /**
  * Adam (Kingma and Ba, 2015) with bias correction, as {@code torch.optim.Adam}; with
  * {@code decoupled} weight decay it is AdamW (Loshchilov and Hutter, 2019), which shrinks the weights
  * directly instead of adding λw to the gradient.
+ *
+ * <p>The update runs over chunks copied into heap arrays, where HotSpot vectorizes it (about eight
+ * times faster than element access through buffers); moment estimates stay in heap arrays and are
+ * exported as tensors by {@link #state()}.
  */
 public final class Adam implements Optimizer {
     public static final double DEFAULT_BETA1 = 0.9;
@@ -26,7 +29,9 @@ public final class Adam implements Optimizer {
     private final double epsilon;
     private final double weightDecay;
     private final boolean decoupled;
-    private final Map<String, Tensor> moments = new LinkedHashMap<>();
+    private final Map<String, float[]> firstMoments = new LinkedHashMap<>();
+    private final Map<String, float[]> secondMoments = new LinkedHashMap<>();
+    private final Chunk chunk = new Chunk(4);
     private double learningRate;
     private long steps;
 
@@ -34,7 +39,7 @@ public final class Adam implements Optimizer {
         this(stateAllocator, learningRate, DEFAULT_BETA1, DEFAULT_BETA2, DEFAULT_EPSILON, 0, false);
     }
 
-    /** AdamW with torch's default weight decay 0.01 unless given. */
+    /** AdamW: decoupled weight decay (torch's default is 0.01). */
     public static Adam adamW(Allocator stateAllocator, double learningRate, double weightDecay) {
         return new Adam(stateAllocator, learningRate, DEFAULT_BETA1, DEFAULT_BETA2, DEFAULT_EPSILON, weightDecay, true);
     }
@@ -60,33 +65,42 @@ public final class Adam implements Optimizer {
         steps++;
         float b1 = (float) beta1;
         float b2 = (float) beta2;
-        double correction1 = 1 - Math.pow(beta1, steps);
-        double correction2 = 1 - Math.pow(beta2, steps);
-        float stepSize = (float) (learningRate / correction1);
-        float sqrtCorrection2 = (float) Math.sqrt(correction2);
+        float stepSize = (float) (learningRate / (1 - Math.pow(beta1, steps)));
+        float invSqrtCorrection2 = (float) (1 / Math.sqrt(1 - Math.pow(beta2, steps)));
         float eps = (float) epsilon;
         float wd = (float) weightDecay;
         float shrink = decoupled ? (float) (1 - learningRate * weightDecay) : 1f;
+        float coupledDecay = decoupled ? 0f : wd;
+        float[] w = chunk.arrays[0];
+        float[] g = chunk.arrays[1];
+        float[] m = chunk.arrays[2];
+        float[] v = chunk.arrays[3];
         for (Parameter p : parameters) {
-            FloatBuffer w = p.value().buffer().asFloatBuffer();
-            FloatBuffer g = p.grad().buffer().asFloatBuffer();
-            FloatBuffer m = state(p, "exp_avg").buffer().asFloatBuffer();
-            FloatBuffer v = state(p, "exp_avg_sq").buffer().asFloatBuffer();
             int n = (int) p.value().elementCount();
-            for (int i = 0; i < n; i++) {
-                float wi = w.get(i) * shrink;
-                float grad = decoupled ? g.get(i) : g.get(i) + wd * wi;
-                float mi = b1 * m.get(i) + (1 - b1) * grad;
-                float vi = b2 * v.get(i) + (1 - b2) * grad * grad;
-                m.put(i, mi);
-                v.put(i, vi);
-                w.put(i, wi - stepSize * mi / ((float) Math.sqrt(vi) / sqrtCorrection2 + eps));
+            float[] mAll = firstMoments.computeIfAbsent(p.name(), k -> new float[n]);
+            float[] vAll = secondMoments.computeIfAbsent(p.name(), k -> new float[n]);
+            FloatBuffer wb = p.value().buffer().asFloatBuffer();
+            FloatBuffer gb = p.grad().buffer().asFloatBuffer();
+            for (int from = 0; from < n; from += Chunk.SIZE) {
+                int len = Math.min(Chunk.SIZE, n - from);
+                wb.get(from, w, 0, len);
+                gb.get(from, g, 0, len);
+                System.arraycopy(mAll, from, m, 0, len);
+                System.arraycopy(vAll, from, v, 0, len);
+                for (int i = 0; i < len; i++) {
+                    float wi = w[i] * shrink;
+                    float gi = g[i] + coupledDecay * wi;
+                    float mi = b1 * m[i] + (1 - b1) * gi;
+                    float vi = b2 * v[i] + (1 - b2) * gi * gi;
+                    m[i] = mi;
+                    v[i] = vi;
+                    w[i] = wi - stepSize * mi / ((float) Math.sqrt(vi) * invSqrtCorrection2 + eps);
+                }
+                wb.put(from, w, 0, len);
+                System.arraycopy(m, 0, mAll, from, len);
+                System.arraycopy(v, 0, vAll, from, len);
             }
         }
-    }
-
-    private Tensor state(Parameter p, String kind) {
-        return moments.computeIfAbsent(p.name() + "." + kind, k -> stateAllocator.allocate(DType.FLOAT32, p.value().shape()));
     }
 
     @Override
@@ -100,9 +114,15 @@ public final class Adam implements Optimizer {
         this.learningRate = lr;
     }
 
+    /** Copies of the moment estimates: {@code fc1.weight.exp_avg}, {@code fc1.weight.exp_avg_sq} (torch's names). */
     @Override
     public Map<String, Tensor> state() {
-        return Map.copyOf(moments);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (String name : firstMoments.keySet()) {
+            out.put(name + ".exp_avg", Chunk.toTensor(firstMoments.get(name), stateAllocator));
+            out.put(name + ".exp_avg_sq", Chunk.toTensor(secondMoments.get(name), stateAllocator));
+        }
+        return out;
     }
 
     @Override

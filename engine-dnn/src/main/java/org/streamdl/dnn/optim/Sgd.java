@@ -7,12 +7,12 @@ import java.util.Map;
 import org.streamdl.dnn.Parameter;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.Checks;
-import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
 
 /**
  * SGD with momentum, the update of {@code torch.optim.SGD} without dampening: g ← g + λw (weight
- * decay); v ← μv + g; w ← w − lr·v, or with Nesterov w ← w − lr·(g + μv) (Sutskever et al., 2013).
+ * decay); v ← μv + g (v starts at g); w ← w − lr·v, or with Nesterov w ← w − lr·(g + μv)
+ * (Sutskever et al., 2013). Runs over heap chunks like {@link Adam}.
  */
 public final class Sgd implements Optimizer {
     public static final double DEFAULT_MOMENTUM = 0;
@@ -22,7 +22,8 @@ public final class Sgd implements Optimizer {
     private final double momentum;
     private final double weightDecay;
     private final boolean nesterov;
-    private final Map<String, Tensor> velocity = new LinkedHashMap<>();
+    private final Map<String, float[]> velocity = new LinkedHashMap<>();
+    private final Chunk chunk = new Chunk(3);
     private double learningRate;
     private long steps;
 
@@ -47,25 +48,35 @@ public final class Sgd implements Optimizer {
         float lr = (float) learningRate;
         float mu = (float) momentum;
         float wd = (float) weightDecay;
+        float[] w = chunk.arrays[0];
+        float[] g = chunk.arrays[1];
+        float[] v = chunk.arrays[2];
         for (Parameter p : parameters) {
-            FloatBuffer w = p.value().buffer().asFloatBuffer();
-            FloatBuffer g = p.grad().buffer().asFloatBuffer();
             int n = (int) p.value().elementCount();
-            if (momentum == 0) {
-                for (int i = 0; i < n; i++) {
-                    float grad = g.get(i) + wd * w.get(i);
-                    w.put(i, w.get(i) - lr * grad);
+            FloatBuffer wb = p.value().buffer().asFloatBuffer();
+            FloatBuffer gb = p.grad().buffer().asFloatBuffer();
+            boolean first = !velocity.containsKey(p.name());
+            float[] vAll = momentum == 0 ? null : velocity.computeIfAbsent(p.name(), k -> new float[n]);
+            for (int from = 0; from < n; from += Chunk.SIZE) {
+                int len = Math.min(Chunk.SIZE, n - from);
+                wb.get(from, w, 0, len);
+                gb.get(from, g, 0, len);
+                if (vAll == null) {
+                    for (int i = 0; i < len; i++) {
+                        w[i] -= lr * (g[i] + wd * w[i]);
+                    }
+                } else {
+                    System.arraycopy(vAll, from, v, 0, len);
+                    float keep = first ? 0f : mu;    // torch starts the momentum buffer at g
+                    for (int i = 0; i < len; i++) {
+                        float gi = g[i] + wd * w[i];
+                        float vi = keep * v[i] + gi;
+                        v[i] = vi;
+                        w[i] -= lr * (nesterov ? gi + mu * vi : vi);
+                    }
+                    System.arraycopy(v, 0, vAll, from, len);
                 }
-                continue;
-            }
-            Tensor vt = velocity.computeIfAbsent(p.name() + ".momentum", k -> stateAllocator.allocate(DType.FLOAT32, p.value().shape()));
-            FloatBuffer v = vt.buffer().asFloatBuffer();
-            boolean first = steps == 0;
-            for (int i = 0; i < n; i++) {
-                float grad = g.get(i) + wd * w.get(i);
-                float vel = first ? grad : mu * v.get(i) + grad;   // torch starts the buffer at g
-                v.put(i, vel);
-                w.put(i, w.get(i) - lr * (nesterov ? grad + mu * vel : vel));
+                wb.put(from, w, 0, len);
             }
         }
         steps++;
@@ -82,9 +93,14 @@ public final class Sgd implements Optimizer {
         this.learningRate = lr;
     }
 
+    /** Copies of the momentum buffers, {@code conv1.weight.momentum_buffer} (torch's name). */
     @Override
     public Map<String, Tensor> state() {
-        return Map.copyOf(velocity);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Map.Entry<String, float[]> e : velocity.entrySet()) {
+            out.put(e.getKey() + ".momentum_buffer", Chunk.toTensor(e.getValue(), stateAllocator));
+        }
+        return out;
     }
 
     @Override
