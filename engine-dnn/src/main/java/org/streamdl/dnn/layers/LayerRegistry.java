@@ -1,0 +1,43 @@
+package org.streamdl.dnn.layers;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.streamdl.dnn.ParameterFactory;
+import org.streamdl.tensor.spi.Pool2dSpec;
+
+/** Rebuilds layers from their {@link LayerConfig}s: how a model file's architecture becomes a network. */
+public final class LayerRegistry {
+    public static final List<String> TYPES = List.of("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Flatten",
+            "Sequential");
+
+    private LayerRegistry() {}
+
+    /** A layer for {@code config}, its parameters created (and initialized) by {@code params}. */
+    public static Layer build(LayerConfig config, ParameterFactory params) {
+        String name = config.name();
+        return switch (config.type()) {
+            case "Linear" -> new Linear(params, name, (int) config.longAttribute("in"), (int) config.longAttribute("out"),
+                    config.booleanAttribute("bias"));
+            case "Conv2d" -> new Conv2d(params, name, (int) config.longAttribute("in"), (int) config.longAttribute("out"),
+                    (int) config.longAttribute("kernelH"), (int) config.longAttribute("kernelW"),
+                    (int) config.longAttribute("stride"), (int) config.longAttribute("padding"),
+                    (int) config.longAttribute("dilation"), (int) config.longAttribute("groups"),
+                    config.booleanAttribute("bias"));
+            case "MaxPool2d", "AvgPool2d" -> new Pool2d(name,
+                    config.type().equals("MaxPool2d") ? Pool2dSpec.Kind.MAX : Pool2dSpec.Kind.AVG,
+                    (int) config.longAttribute("kernel"), (int) config.longAttribute("stride"),
+                    (int) config.longAttribute("padding"));
+            case "ReLU" -> new Relu(name);
+            case "Flatten" -> new Flatten(name);
+            case "Sequential" -> {
+                List<Layer> children = new ArrayList<>();
+                for (LayerConfig child : config.children()) {
+                    children.add(build(child, params));
+                }
+                yield new Sequential(name, children);
+            }
+            default -> throw new IllegalArgumentException("layer '" + name + "' has unknown type '" + config.type()
+                    + "'; this version knows " + TYPES);
+        };
+    }
+}
