@@ -7,8 +7,9 @@ import org.streamdl.tensor.spi.Pool2dSpec;
 
 /** Rebuilds layers from their {@link LayerConfig}s: how a model file's architecture becomes a network. */
 public final class LayerRegistry {
-    public static final List<String> TYPES = List.of("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Flatten",
-            "Sequential");
+    public static final List<String> TYPES = List.of("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
+            "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout", "Flatten", "Reshape",
+            "Identity", "Sequential");
 
     private LayerRegistry() {}
 
@@ -27,7 +28,17 @@ public final class LayerRegistry {
                     config.type().equals("MaxPool2d") ? Pool2dSpec.Kind.MAX : Pool2dSpec.Kind.AVG,
                     (int) config.longAttribute("kernel"), (int) config.longAttribute("stride"),
                     (int) config.longAttribute("padding"));
+            case "GlobalAvgPool2d" -> new GlobalAvgPool2d(name);
             case "ReLU" -> new Relu(name);
+            case "LeakyReLU" -> Activation.leakyRelu(name, config.doubleAttribute("negativeSlope"));
+            case "GELU" -> Activation.gelu(name);
+            case "Sigmoid" -> Activation.sigmoid(name);
+            case "Tanh" -> Activation.tanh(name);
+            case "Identity" -> Activation.identity(name);
+            case "Softmax" -> Softmax.softmax(name);
+            case "LogSoftmax" -> Softmax.logSoftmax(name);
+            case "Dropout" -> new Dropout(name, config.doubleAttribute("p"));
+            case "Reshape" -> new Reshape(name, Reshape.parse(config.attributes().getOrDefault("shape", "")));
             case "Flatten" -> new Flatten(name);
             case "Sequential" -> {
                 List<Layer> children = new ArrayList<>();

@@ -97,6 +97,56 @@ class LayerGradientTest {
     }
 
     @Test
+    void pointwiseActivations() {
+        GradientCheck.check(Activation.sigmoid("sigmoid"), input(3, 7), kernels);
+        GradientCheck.check(Activation.tanh("tanh"), input(3, 7), kernels);
+        GradientCheck.check(Activation.leakyRelu("leaky", 0.1), awayFromZero(3, 7), kernels);
+        GradientCheck.check(Activation.gelu("gelu"), input(3, 7), kernels);
+        GradientCheck.check(Activation.identity("id"), input(3, 7), kernels);
+    }
+
+    @Test
+    void softmaxAndLogSoftmax() {
+        GradientCheck.check(Softmax.softmax("softmax"), input(4, 6), kernels);
+        GradientCheck.check(Softmax.logSoftmax("logsoftmax"), input(4, 6), kernels);
+    }
+
+    @Test
+    void globalAveragePoolingAndReshape() {
+        GradientCheck.check(new GlobalAvgPool2d("gap"), input(2, 3, 4, 5), kernels);
+        GradientCheck.check(Sequential.of("net", new Reshape("r", 3, -1), new Linear(factory, "fc", 4, 2)).layers().get(0),
+                input(2, 12), kernels);
+    }
+
+    @Test
+    void geluMatchesItsDefinition() {
+        // x·Φ(x): Φ(1) = 0.8413447460685429, Φ(-0.5) = 0.3085375387259869
+        assertEquals(0.8413447460685429, Activation.cdf(1), 2e-7);
+        assertEquals(0.3085375387259869, Activation.cdf(-0.5), 2e-7);
+    }
+
+    @Test
+    void dropoutZeroesAboutPAndScalesTheRestOnlyInTraining() {
+        Dropout dropout = new Dropout("drop", 0.25);
+        try (Allocator step = Allocator.root("step", 16L << 20)) {
+            Tensor x = step.allocate(DType.FLOAT32, 100, 100);
+            Elementwise.fill(x, 1);
+            Tensor y = dropout.forward(x, Context.training(step, kernels, new Rng(5)));
+            float[] v = org.streamdl.tensor.ops.Convert.toFloatArray(y);
+            int zeros = 0;
+            for (float f : v) {
+                zeros += f == 0 ? 1 : 0;
+                if (f != 0) {
+                    assertEquals(1 / 0.75f, f, 1e-6);
+                }
+            }
+            assertEquals(2500, zeros, 200);
+            assertEquals(x, dropout.forward(x, Context.inference(step, kernels)));
+            GradientCheck.check(new Dropout("drop", 0.5), input(3, 4), kernels);
+        }
+    }
+
+    @Test
     void layersRefuseWronglyShapedInputNamingThemselves() {
         Conv2d conv = new Conv2d(factory, "conv1", 1, 6, 5, 1, 2);
         try (Allocator step = Allocator.root("step", 16L << 20)) {
