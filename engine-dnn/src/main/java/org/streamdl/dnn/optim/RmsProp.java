@@ -1,0 +1,108 @@
+package org.streamdl.dnn.optim;
+
+import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.streamdl.dnn.Parameter;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.Checks;
+import org.streamdl.tensor.Tensor;
+
+/**
+ * RMSprop (Tieleman and Hinton, 2012), as {@code torch.optim.RMSprop} (not centered):
+ * s ← α·s + (1 − α)·g²; b ← μ·b + g / (√s + ε); w ← w − lr·b (b = g / (√s + ε) without momentum).
+ */
+public final class RmsProp implements Optimizer {
+    public static final double DEFAULT_ALPHA = 0.99;
+    public static final double DEFAULT_EPSILON = 1e-8;
+
+    private final Allocator stateAllocator;
+    private final double alpha;
+    private final double epsilon;
+    private final double momentum;
+    private final Map<String, float[]> squares = new LinkedHashMap<>();
+    private final Map<String, float[]> buffers = new LinkedHashMap<>();
+    private final Chunk chunk = new Chunk(4);
+    private double learningRate;
+    private long steps;
+
+    public RmsProp(Allocator stateAllocator, double learningRate) {
+        this(stateAllocator, learningRate, DEFAULT_ALPHA, DEFAULT_EPSILON, 0);
+    }
+
+    public RmsProp(Allocator stateAllocator, double learningRate, double alpha, double epsilon, double momentum) {
+        Checks.argument(learningRate > 0, "learningRate must be > 0 but was %s", learningRate);
+        Checks.argument(alpha >= 0 && alpha < 1, "alpha must be in [0, 1) but was %s", alpha);
+        Checks.argument(epsilon > 0 && momentum >= 0 && momentum < 1, "epsilon must be > 0 and momentum in [0, 1)");
+        this.stateAllocator = stateAllocator;
+        this.learningRate = learningRate;
+        this.alpha = alpha;
+        this.epsilon = epsilon;
+        this.momentum = momentum;
+    }
+
+    @Override
+    public void step(List<Parameter> parameters) {
+        float lr = (float) learningRate;
+        float a = (float) alpha;
+        float eps = (float) epsilon;
+        float mu = (float) momentum;
+        float[] w = chunk.arrays[0];
+        float[] g = chunk.arrays[1];
+        float[] s = chunk.arrays[2];
+        float[] b = chunk.arrays[3];
+        for (Parameter p : parameters) {
+            int n = (int) p.value().elementCount();
+            float[] sAll = squares.computeIfAbsent(p.name(), k -> new float[n]);
+            float[] bAll = momentum > 0 ? buffers.computeIfAbsent(p.name(), k -> new float[n]) : null;
+            FloatBuffer wb = p.value().buffer().asFloatBuffer();
+            FloatBuffer gb = p.grad().buffer().asFloatBuffer();
+            for (int from = 0; from < n; from += Chunk.SIZE) {
+                int len = Math.min(Chunk.SIZE, n - from);
+                wb.get(from, w, 0, len);
+                gb.get(from, g, 0, len);
+                System.arraycopy(sAll, from, s, 0, len);
+                if (bAll != null) {
+                    System.arraycopy(bAll, from, b, 0, len);
+                }
+                for (int i = 0; i < len; i++) {
+                    s[i] = a * s[i] + (1 - a) * g[i] * g[i];
+                    float step = g[i] / ((float) Math.sqrt(s[i]) + eps);
+                    b[i] = mu * b[i] + step;
+                    w[i] -= lr * b[i];
+                }
+                wb.put(from, w, 0, len);
+                System.arraycopy(s, 0, sAll, from, len);
+                if (bAll != null) {
+                    System.arraycopy(b, 0, bAll, from, len);
+                }
+            }
+        }
+        steps++;
+    }
+
+    @Override
+    public double learningRate() {
+        return learningRate;
+    }
+
+    @Override
+    public void setLearningRate(double lr) {
+        Checks.argument(lr > 0, "learningRate must be > 0 but was %s", lr);
+        this.learningRate = lr;
+    }
+
+    @Override
+    public Map<String, Tensor> state() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        squares.forEach((name, v) -> out.put(name + ".square_avg", Chunk.toTensor(v, stateAllocator)));
+        buffers.forEach((name, v) -> out.put(name + ".momentum_buffer", Chunk.toTensor(v, stateAllocator)));
+        return out;
+    }
+
+    @Override
+    public long steps() {
+        return steps;
+    }
+}
