@@ -35,6 +35,11 @@ public interface Layer {
         return List.of();
     }
 
+    /** Non-trainable state saved with the model (running statistics); none by default. */
+    default List<org.streamdl.dnn.NamedTensor> buffers() {
+        return List.of();
+    }
+
     /** The type and attributes that rebuild this layer (the architecture in a model file). */
     LayerConfig config();
 }

@@ -9,7 +9,7 @@ import org.streamdl.tensor.spi.Pool2dSpec;
 public final class LayerRegistry {
     public static final List<String> TYPES = List.of("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
             "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout", "Flatten", "Reshape",
-            "Identity", "Sequential");
+            "Identity", "BatchNorm", "LayerNorm", "Embedding", "Sequential", "Graph", "Add", "Concat");
 
     private LayerRegistry() {}
 
@@ -40,6 +40,15 @@ public final class LayerRegistry {
             case "Dropout" -> new Dropout(name, config.doubleAttribute("p"));
             case "Reshape" -> new Reshape(name, Reshape.parse(config.attributes().getOrDefault("shape", "")));
             case "Flatten" -> new Flatten(name);
+            case "BatchNorm" -> new BatchNorm(params, name, (int) config.longAttribute("channels"),
+                    config.doubleAttribute("epsilon"), config.doubleAttribute("momentum"));
+            case "LayerNorm" -> new LayerNorm(params, name, (int) config.longAttribute("features"),
+                    config.doubleAttribute("epsilon"));
+            case "Embedding" -> new Embedding(params, name, (int) config.longAttribute("vocabulary"),
+                    (int) config.longAttribute("dim"));
+            case "Graph" -> Graph.fromConfig(config, params);
+            case "Add" -> new Add(name);
+            case "Concat" -> new Concat(name, (int) config.longAttribute("axis"));
             case "Sequential" -> {
                 List<Layer> children = new ArrayList<>();
                 for (LayerConfig child : config.children()) {

@@ -85,6 +85,15 @@ public final class Sequential implements Layer {
     }
 
     @Override
+    public List<org.streamdl.dnn.NamedTensor> buffers() {
+        List<org.streamdl.dnn.NamedTensor> all = new ArrayList<>();
+        for (Layer layer : layers) {
+            all.addAll(layer.buffers());
+        }
+        return all;
+    }
+
+    @Override
     public LayerConfig config() {
         List<LayerConfig> children = new ArrayList<>();
         for (Layer layer : layers) {

@@ -21,6 +21,7 @@ public final class Model implements AutoCloseable {
     private final Allocator allocator;
     private final Kernels kernels;
     private final Map<String, Parameter> byName = new LinkedHashMap<>();
+    private final Map<String, Tensor> buffers = new LinkedHashMap<>();
 
     public Model(Layer network, Allocator allocator, Kernels kernels) {
         this.network = network;
@@ -28,6 +29,10 @@ public final class Model implements AutoCloseable {
         this.kernels = kernels;
         for (Parameter p : network.parameters()) {
             Checks.argument(byName.put(p.name(), p) == null, "two parameters are named '%s'", p.name());
+        }
+        for (org.streamdl.dnn.NamedTensor b : network.buffers()) {
+            Checks.argument(!byName.containsKey(b.name()) && buffers.put(b.name(), b.value()) == null,
+                    "two parameters or buffers are named '%s'", b.name());
         }
         network.skipInputGradient();   // nothing consumes the gradient of the model's input
     }
@@ -54,6 +59,11 @@ public final class Model implements AutoCloseable {
         return p;
     }
 
+    /** Non-trainable state saved with the model, by name (running statistics). */
+    public Map<String, Tensor> buffers() {
+        return java.util.Collections.unmodifiableMap(buffers);
+    }
+
     public long parameterCount() {
         long n = 0;
         for (Parameter p : byName.values()) {
@@ -70,12 +80,12 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Copies {@code value} into the named parameter (loading weights from elsewhere). */
+    /** Copies {@code value} into the named parameter or buffer (loading weights from elsewhere). */
     public void load(String name, Tensor value) {
-        Parameter p = parameter(name);
-        Checks.argument(p.value().shape().equals(value.shape()),
-                "parameter '%s' is %s but the value given is %s", name, p.value().shape(), value.shape());
-        Convert.copy(value, p.value());
+        Tensor target = buffers.containsKey(name) ? buffers.get(name) : parameter(name).value();
+        Checks.argument(target.shape().equals(value.shape()),
+                "'%s' is %s but the value given is %s", name, target.shape(), value.shape());
+        Convert.copy(value, target);
     }
 
     @Override

@@ -83,6 +83,10 @@ public final class ModelFile {
             tensors.add(Map.entry(p.name(), p.value()));
             kinds.add("parameter");
         }
+        for (Map.Entry<String, Tensor> e : model.buffers().entrySet()) {
+            tensors.add(e);
+            kinds.add("buffer");
+        }
         for (Map.Entry<String, Tensor> e : optimizerState.entrySet()) {
             tensors.add(e);
             kinds.add("optimizer");
@@ -312,6 +316,10 @@ public final class ModelFile {
                         throw new ModelFormatException(file, "tensor '" + e.name()
                                 + "' is not a parameter of the architecture");
                     }
+                } else if (e.kind().equals("buffer") && !model.buffers().containsKey(e.name())) {
+                    throw new ModelFormatException(file, "tensor '" + e.name() + "' is not a buffer of the architecture");
+                } else if (!List.of("parameter", "buffer", "optimizer").contains(e.kind())) {
+                    throw new ModelFormatException(file, "tensor '" + e.name() + "' has unknown kind '" + e.kind() + "'");
                 }
             }
             for (Parameter p : model.parameters()) {
@@ -325,8 +333,19 @@ public final class ModelFile {
                             + " in the directory but the architecture expects " + p.value().dtype() + " " + p.value().shape());
                 }
             }
+            for (Map.Entry<String, Tensor> b : model.buffers().entrySet()) {
+                Entry e = byName.get(b.getKey());
+                if (e == null || !e.kind().equals("buffer") || !e.shape().equals(b.getValue().shape())
+                        || e.dtype() != b.getValue().dtype()) {
+                    throw new ModelFormatException(file, "the architecture's buffer '" + b.getKey() + "' ("
+                            + b.getValue().dtype() + " " + b.getValue().shape() + ") has no matching tensor in the directory");
+                }
+            }
             for (Parameter p : model.parameters()) {
                 readTensor(file, in, byName.get(p.name()), p.value());
+            }
+            for (Map.Entry<String, Tensor> b : model.buffers().entrySet()) {
+                readTensor(file, in, byName.get(b.getKey()), b.getValue());
             }
             Map<String, Tensor> optimizerState = new LinkedHashMap<>();
             for (Entry e : entries) {
