@@ -31,6 +31,7 @@ final class InferenceWorkloads {
             for (int i = 0; i < 200; i++) {
                 infer(model, one);
             }
+            WorkloadRunner.settleJit();
             long[] latencies = new long[2000];
             for (int i = 0; i < latencies.length; i++) {
                 long start = System.nanoTime();
@@ -43,6 +44,7 @@ final class InferenceWorkloads {
             for (int i = 0; i < 5; i++) {
                 infer(model, batch);
             }
+            WorkloadRunner.settleJit();
             long start = System.nanoTime();
             for (int i = 0; i < 50; i++) {
                 infer(model, batch);

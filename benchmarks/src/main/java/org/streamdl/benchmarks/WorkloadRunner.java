@@ -135,6 +135,7 @@ public final class WorkloadRunner {
             Rng rng = new Rng(42);
             RandomFill.uniform(a, -1, 1, rng);
             RandomFill.uniform(b, -1, 1, rng);
+            settleJit();
             for (int i = 0; i < 3; i++) {
                 plan.execute(a, b, c);
             }
@@ -148,6 +149,32 @@ public final class WorkloadRunner {
             figures.put("backend", backend.name());
             figures.put("gflops", round(timed * plan.spec().flops() / seconds / 1e9, 2));
             return figures;
+        }
+    }
+
+    /**
+     * Waits until HotSpot's compiler threads have been idle for 200 ms (at most 10 s). On two cores
+     * a background compilation takes a core from oneDNN's OpenMP team, and a team of two waits for
+     * its slowest member: GEMMs ran at a third of their speed until the JIT had settled.
+     */
+    static void settleJit() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
+            return;
+        }
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        long last = jit.getTotalCompilationTime();
+        int quietTicks = 0;
+        while (quietTicks < 4 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            long now = jit.getTotalCompilationTime();
+            quietTicks = now == last ? quietTicks + 1 : 0;
+            last = now;
         }
     }
 

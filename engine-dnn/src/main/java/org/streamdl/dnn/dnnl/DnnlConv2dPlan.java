@@ -158,7 +158,7 @@ final class DnnlConv2dPlan implements Conv2dPlan {
         Conv2dPlan.check(spec, "x", spec.inputShape(), x);
         Conv2dPlan.check(spec, "w", spec.weightShape(), w);
         Conv2dPlan.check(spec, "y", spec.outputShape(), y);
-        backend.enterKernel();
+        backend.enterKernel(spec.flops());
         int n = 0;
         args.position(n++).arg(DNNL_ARG_SRC).memory(fwdSrc.input(x));
         args.position(n++).arg(DNNL_ARG_WEIGHTS).memory(fwdWeights.input(w));
@@ -192,7 +192,7 @@ final class DnnlConv2dPlan implements Conv2dPlan {
             handles.check(dnnl_primitive_create(backwardData, pd), "dnnl_primitive_create");
             handles.own(backwardData);
         }
-        backend.enterKernel();
+        backend.enterKernel(spec.flops());
         args.position(0).arg(DNNL_ARG_DIFF_DST).memory(bwdDataDiffDst.input(dy));
         args.position(1).arg(DNNL_ARG_WEIGHTS).memory(bwdDataWeights.input(w));
         args.position(2).arg(DNNL_ARG_DIFF_SRC).memory(bwdDataDiffSrc.output(dx));
@@ -221,7 +221,7 @@ final class DnnlConv2dPlan implements Conv2dPlan {
             handles.check(dnnl_primitive_create(backwardWeights, pd), "dnnl_primitive_create");
             handles.own(backwardWeights);
         }
-        backend.enterKernel();
+        backend.enterKernel(spec.flops());
         int n = 0;
         args.position(n++).arg(DNNL_ARG_SRC).memory(bwdWeightsSrc.input(x));
         args.position(n++).arg(DNNL_ARG_DIFF_DST).memory(bwdWeightsDiffDst.input(dy));

@@ -161,7 +161,7 @@ final class DnnlMatmulPlan implements MatmulPlan {
             fallback().execute(ta, tb, tbias, tc);
             return;
         }
-        backend.enterKernel();
+        backend.enterKernel(spec.flops());
         handles.bind(a, ta);
         handles.bind(b, tb);
         handles.bind(c, tc);

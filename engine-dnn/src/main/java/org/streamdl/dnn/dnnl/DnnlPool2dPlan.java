@@ -132,7 +132,7 @@ final class DnnlPool2dPlan implements Pool2dPlan {
     public void forward(Tensor x, Tensor y, Tensor ws) {
         Conv2dPlan.check(spec, "x", spec.inputShape(), x);
         Conv2dPlan.check(spec, "y", spec.outputShape(), y);
-        backend.enterKernel();
+        backend.enterKernel((double) spec.outputShape().elementCount() * spec.kernelH() * spec.kernelW());
         handles.bind(src, x);
         handles.bind(dst, y);
         args.position(0).arg(DNNL_ARG_SRC).memory(src);
@@ -172,7 +172,7 @@ final class DnnlPool2dPlan implements Pool2dPlan {
             handles.check(dnnl_primitive_create(backward, pd), "dnnl_primitive_create");
             handles.own(backward);
         }
-        backend.enterKernel();
+        backend.enterKernel((double) spec.outputShape().elementCount() * spec.kernelH() * spec.kernelW());
         handles.bind(dst, dy);
         handles.bind(src, dx);
         int n = 0;

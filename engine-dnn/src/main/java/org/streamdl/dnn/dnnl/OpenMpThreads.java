@@ -1,20 +1,55 @@
 package org.streamdl.dnn.dnnl;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * The number of threads oneDNN may use for calls from one Java thread. The JavaCPP preset runs
- * oneDNN on OpenMP, whose team size is a per-calling-thread setting ({@code omp_set_num_threads});
- * the preset does not expose that function, so today the team size is OpenMP's default: the
- * {@code OMP_NUM_THREADS} environment variable, else every core.
+ * oneDNN on OpenMP, whose team size is a setting of the calling thread ({@code
+ * omp_set_num_threads}); it is applied before every primitive, so several models on several Flink
+ * slots in one JVM each get their own share of the cores instead of every call spawning a team of
+ * all cores.
  */
 final class OpenMpThreads {
+    private static final Logger LOG = LoggerFactory.getLogger(OpenMpThreads.class);
+
     private final int threads;
 
     OpenMpThreads(int threads) {
         this.threads = threads;
     }
 
-    void applyToCallingThread() {
-        // The team size follows OMP_NUM_THREADS until a binding for omp_set_num_threads exists.
+    /** Whether the OpenMP glue loaded; if not, oneDNN uses OMP_NUM_THREADS or every core. */
+    static boolean available() {
+        return Glue.AVAILABLE;
+    }
+
+    private static final class Glue {
+        static final boolean AVAILABLE = load();
+
+        private static boolean load() {
+            try {
+                OpenMp.omp_get_max_threads();
+                return true;
+            } catch (Throwable e) {   // UnsatisfiedLinkError, NoClassDefFoundError
+                LOG.warn("the OpenMP thread-count glue did not load ({}); oneDNN uses OMP_NUM_THREADS or every core. "
+                        + "Build with a C++ compiler (g++) to limit threads per model", e.toString());
+                return false;
+            }
+        }
+    }
+
+    /** Sets the calling thread's team to {@code wanted}, at most the backend's thread count. */
+    void applyToCallingThread(int wanted) {
+        int team = Math.min(wanted, threads);
+        if (Glue.AVAILABLE && OpenMp.omp_get_max_threads() != team) {
+            OpenMp.omp_set_num_threads(team);
+        }
+    }
+
+    /** The team size calls from this thread get now, or -1 without the glue. */
+    static int currentTeamSize() {
+        return Glue.AVAILABLE ? OpenMp.omp_get_max_threads() : -1;
     }
 
     int requested() {

@@ -198,6 +198,28 @@ class DnnlBackendTest {
     }
 
     @Test
+    void eachBackendSetsTheOpenMpTeamOfTheThreadThatCallsIt() {
+        assertTrue(OpenMpThreads.available(), "the OpenMP glue is built with g++ on linux-x86_64");
+        MatmulSpec spec = MatmulSpec.of(Shape.of(256, 256), Shape.of(256, 256));   // above the parallel threshold
+        Tensor x = random(spec.aShape(), 1);
+        Tensor c = a.allocate(DType.FLOAT32, spec.cShape());
+        try (DnnlBackend one = DnnlBackend.create(1).orElseThrow();
+             MatmulPlan single = one.planMatmul(spec).orElseThrow();
+             MatmulPlan pair = dnnl.planMatmul(spec).orElseThrow()) {
+            single.execute(x, x, c);
+            assertEquals(1, OpenMpThreads.currentTeamSize());
+            pair.execute(x, x, c);
+            assertEquals(2, OpenMpThreads.currentTeamSize());
+            MatmulSpec small = MatmulSpec.of(Shape.of(8, 8), Shape.of(8, 8));
+            try (MatmulPlan tiny = dnnl.planMatmul(small).orElseThrow()) {
+                Tensor s = random(small.aShape(), 2);
+                tiny.execute(s, s, a.allocate(DType.FLOAT32, small.cShape()));
+                assertEquals(1, OpenMpThreads.currentTeamSize(), "small primitives run on one thread");
+            }
+        }
+    }
+
+    @Test
     void refusesWrongOperandsNamingThem() {
         MatmulSpec spec = MatmulSpec.of(Shape.of(2, 3), Shape.of(3, 4));
         try (MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
