@@ -111,7 +111,10 @@ public final class WorkloadRunner {
                     case "I1" -> InferenceWorkloads.lenet5(options);
                     default -> throw new UnsupportedWorkloadException(workload);
                 };
-                print(System.out, workload, options, figures);
+                print(System.out, workload, "streamdl", options, figures);
+                if (workload.equals("I1")) {
+                    print(System.out, workload, "onnxruntime", options, OnnxRuntimeBaseline.lenet5(options));
+                }
             } catch (UnsupportedWorkloadException | java.io.IOException e) {
                 System.err.println("error: " + workload + ": " + e.getMessage());
                 failures++;
@@ -183,10 +186,10 @@ public final class WorkloadRunner {
         return Math.round(value * scale) / scale;
     }
 
-    static void print(PrintStream out, String workload, Options options, Map<String, Object> figures) {
+    static void print(PrintStream out, String workload, String system, Options options, Map<String, Object> figures) {
         StringBuilder json = new StringBuilder("{");
         json.append("\"workload\": \"").append(workload).append('"');
-        json.append(", \"system\": \"streamdl\"");
+        json.append(", \"system\": \"").append(system).append('"');
         json.append(", \"threads\": ").append(options.threads());
         json.append(", \"engine\": \"").append(options.engine()).append('"');
         for (Map.Entry<String, Object> e : figures.entrySet()) {

@@ -14,6 +14,8 @@ import org.streamdl.tensor.reference.ReferenceBackend;
 import org.streamdl.tensor.spi.Backend;
 import org.streamdl.tensor.spi.Conv2dPlan;
 import org.streamdl.tensor.spi.Conv2dSpec;
+import org.streamdl.tensor.spi.ConvPoolPlan;
+import org.streamdl.tensor.spi.ConvPoolSpec;
 import org.streamdl.tensor.spi.MatmulPlan;
 import org.streamdl.tensor.spi.MatmulSpec;
 import org.streamdl.tensor.spi.Pool2dPlan;
@@ -77,6 +79,10 @@ public final class Kernels implements AutoCloseable {
 
     public Pool2dPlan pool2d(Pool2dSpec spec) {
         return plan(spec, Pool2dPlan.class, s -> primary.planPool2d(spec), () -> reference.planPool2d(spec).orElseThrow());
+    }
+
+    public ConvPoolPlan convPool(ConvPoolSpec spec) {
+        return plan(spec, ConvPoolPlan.class, s -> primary.planConvPool(spec), () -> reference.planConvPool(spec).orElseThrow());
     }
 
     private <P extends AutoCloseable> P plan(Object spec, Class<P> kind, Function<Object, Optional<P>> preferred,

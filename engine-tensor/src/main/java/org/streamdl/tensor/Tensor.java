@@ -124,8 +124,12 @@ public final class Tensor implements AutoCloseable {
     // ---- views ----
 
     private Tensor view(Shape newShape, long[] newStrides, long newOffset) {
+        return view(newShape, newStrides, newOffset, dtype);
+    }
+
+    private Tensor view(Shape newShape, long[] newStrides, long newOffset, DType newType) {
         storage.checkLive();
-        return new Tensor(storage, dtype, newShape, newStrides, newOffset, true);
+        return new Tensor(storage, newType, newShape, newStrides, newOffset, true);
     }
 
     /**
@@ -294,6 +298,22 @@ public final class Tensor implements AutoCloseable {
             }
         }
         return view(Shape.of(dims), s, offset);
+    }
+
+    /**
+     * The same bytes read as another dtype and shape (a workspace carved into typed regions, say).
+     * Needs a contiguous tensor whose byte offset suits the new dtype and that holds enough bytes.
+     */
+    public Tensor viewAs(DType newType, Shape newShape) {
+        Checks.argument(isContiguous(), "viewAs %s %s: the tensor %s is not contiguous", newType, newShape, this);
+        long byteOffset = offset * dtype.byteSize();
+        long bytes = shape.elementCount() * dtype.byteSize();
+        Checks.argument(byteOffset % newType.byteSize() == 0,
+                "viewAs %s: byte offset %s is not a multiple of %s", newType, byteOffset, newType.byteSize());
+        Checks.argument(newShape.elementCount() * newType.byteSize() <= bytes,
+                "viewAs %s %s needs %s bytes but the tensor holds %s", newType, newShape,
+                newShape.elementCount() * newType.byteSize(), bytes);
+        return view(newShape, newShape.contiguousStrides(), byteOffset / newType.byteSize(), newType);
     }
 
     /** This tensor if it is contiguous, otherwise a contiguous copy owned by {@code allocator}. */

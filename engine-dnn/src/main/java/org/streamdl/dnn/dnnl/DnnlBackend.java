@@ -20,6 +20,8 @@ import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.spi.Backend;
 import org.streamdl.tensor.spi.Conv2dPlan;
 import org.streamdl.tensor.spi.Conv2dSpec;
+import org.streamdl.tensor.spi.ConvPoolPlan;
+import org.streamdl.tensor.spi.ConvPoolSpec;
 import org.streamdl.tensor.spi.MatmulPlan;
 import org.streamdl.tensor.spi.MatmulSpec;
 import org.streamdl.tensor.spi.Pool2dPlan;
@@ -156,6 +158,12 @@ public final class DnnlBackend implements Backend {
     public Optional<Pool2dPlan> planPool2d(Pool2dSpec spec) {
         Checks.state(!closed, "the dnnl backend is closed");
         return DnnlPool2dPlan.create(this, spec);
+    }
+
+    @Override
+    public Optional<ConvPoolPlan> planConvPool(ConvPoolSpec spec) {
+        Checks.state(!closed, "the dnnl backend is closed");
+        return DnnlConvPoolPlan.create(this, spec);
     }
 
     @Override

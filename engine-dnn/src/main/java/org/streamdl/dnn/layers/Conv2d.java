@@ -11,6 +11,8 @@ import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.spi.Conv2dPlan;
 import org.streamdl.tensor.spi.Conv2dSpec;
+import org.streamdl.tensor.spi.ConvPoolPlan;
+import org.streamdl.tensor.spi.ConvPoolSpec;
 
 /**
  * 2-D convolution (cross-correlation, as PyTorch's Conv2d). Shapes: x (N, C, H, W), W (OC, C/groups,
@@ -23,8 +25,10 @@ public final class Conv2d implements Layer, FusesRelu {
     private final Parameter bias;
     private boolean relu;
     private boolean inputGradient = true;
+    private Pool2d pool;               // a following pooling layer run with this convolution, or null
     private Tensor input;
     private Tensor output;
+    private Tensor workspace;
 
     /** Builds with square kernel, stride, padding and dilation, one group, and a bias. */
     public Conv2d(ParameterFactory params, String name, int inChannels, int outChannels, int kernel, int stride, int padding) {
@@ -56,13 +60,38 @@ public final class Conv2d implements Layer, FusesRelu {
         relu = true;
     }
 
+    /**
+     * Runs {@code following} (unpadded pooling) in the same plan, so the convolution's output stays in
+     * the backend's preferred layout; the container then skips that pooling layer.
+     */
+    public boolean fusePool(Pool2d following) {
+        if (following.padding() != 0 || pool != null) {
+            return false;
+        }
+        pool = following;
+        return true;
+    }
+
+    private ConvPoolSpec blockSpec(Shape inputShape) {
+        return ConvPoolSpec.of(template.withInput(inputShape).withRelu(relu), pool.kind(), pool.kernel(), pool.stride());
+    }
+
     @Override
     public Tensor forward(Tensor x, Context ctx) {
         Checks.argument(x.rank() == 4 && x.shape().dim(1) == template.inChannels(),
                 "%s: expected input (N, %s, H, W) but got %s%s", this, template.inChannels(), x.shape(),
                 x.rank() == 2 ? "; reshape it to (N, C, H, W)" : "");
-        Conv2dSpec spec = template.withInput(x.shape()).withRelu(relu);
         input = x;
+        if (pool != null) {
+            ConvPoolSpec block = blockSpec(x.shape());
+            ConvPoolPlan plan = ctx.kernels().convPool(block);
+            Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, block.outputShape());
+            workspace = ctx.training() ? ctx.step().allocateUninitialized(DType.UINT8, Shape.of(plan.workspaceBytes())) : null;
+            plan.forward(x, weight.value(), bias == null ? null : bias.value(), y, workspace);
+            output = y;
+            return y;
+        }
+        Conv2dSpec spec = template.withInput(x.shape()).withRelu(relu);
         Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, spec.outputShape());
         ctx.kernels().conv2d(spec).forward(x, weight.value(), bias == null ? null : bias.value(), y);
         output = relu ? y : null;
@@ -72,6 +101,13 @@ public final class Conv2d implements Layer, FusesRelu {
     @Override
     public Tensor backward(Tensor dy, Context ctx) {
         Checks.state(input != null, "%s: backward before forward", this);
+        if (pool != null) {
+            Checks.state(workspace != null, "%s: backward needs a training forward pass first", this);
+            Tensor dx = inputGradient ? ctx.step().allocateUninitialized(DType.FLOAT32, input.shape()) : null;
+            ctx.kernels().convPool(blockSpec(input.shape())).backward(input, weight.value(), output,
+                    dy.contiguous(ctx.step()), workspace, dx, weight.grad(), bias == null ? null : bias.grad());
+            return dx;
+        }
         Tensor g = relu ? Activations.reluMask(dy, output, ctx.step()) : dy;
         Conv2dPlan plan = ctx.kernels().conv2d(template.withInput(input.shape()).withRelu(relu));
         plan.backwardWeights(input, g, weight.grad(), bias == null ? null : bias.grad());
@@ -105,6 +141,6 @@ public final class Conv2d implements Layer, FusesRelu {
     @Override
     public String toString() {
         return name + " (Conv2d " + template.inChannels() + "→" + template.outChannels() + ", " + template.kernelH() + "x"
-                + template.kernelW() + (relu ? " +relu" : "") + ")";
+                + template.kernelW() + (relu ? " +relu" : "") + (pool != null ? " +" + pool.config().type() : "") + ")";
     }
 }

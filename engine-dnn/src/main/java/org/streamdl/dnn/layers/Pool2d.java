@@ -35,6 +35,22 @@ public final class Pool2d implements Layer {
         return new Pool2d(name, Pool2dSpec.Kind.AVG, kernel, kernel, 0);
     }
 
+    public Pool2dSpec.Kind kind() {
+        return kind;
+    }
+
+    public int kernel() {
+        return kernel;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
+    public int padding() {
+        return padding;
+    }
+
     private Pool2dSpec spec(Shape input) {
         return Pool2dSpec.of(kind, input, kernel, kernel).withStride(stride, stride).withPadding(padding, padding);
     }

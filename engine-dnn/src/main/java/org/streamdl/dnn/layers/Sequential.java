@@ -33,6 +33,18 @@ public final class Sequential implements Layer {
                 skipped[i] = true;
             }
         }
+        // a convolution (and its fused ReLU) followed by pooling runs as one block
+        for (int i = 0; i < layers.size(); i++) {
+            if (layers.get(i) instanceof Conv2d conv) {
+                int next = i + 1;
+                while (next < layers.size() && skipped[next]) {
+                    next++;
+                }
+                if (next < layers.size() && layers.get(next) instanceof Pool2d pool && conv.fusePool(pool)) {
+                    skipped[next] = true;
+                }
+            }
+        }
     }
 
     public static Sequential of(String name, Layer... layers) {

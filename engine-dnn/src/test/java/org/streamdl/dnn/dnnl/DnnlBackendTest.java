@@ -172,6 +172,41 @@ class DnnlBackendTest {
     }
 
     @ParameterizedTest
+    @CsvSource({"4, 1, 28, 28, 6, 5, 2, true, MAX", "3, 6, 14, 14, 16, 5, 0, true, MAX", "2, 3, 9, 9, 4, 3, 1, false, AVG"})
+    void convPoolBlockMatchesTheReference(int n, int c, int h, int w, int oc, int k, int pad, boolean relu,
+                                          Pool2dSpec.Kind kind) {
+        org.streamdl.tensor.spi.ConvPoolSpec spec = org.streamdl.tensor.spi.ConvPoolSpec.of(
+                Conv2dSpec.of(Shape.of(n, c, h, w), oc, k, k).withPadding(pad, pad).withRelu(relu), kind, 2, 2);
+        Tensor x = random(spec.inputShape(), 1);
+        Tensor wt = random(spec.conv().weightShape(), 2);
+        Tensor b = random(spec.conv().biasShape(), 3);
+        Tensor dy = random(spec.outputShape(), 4);
+        try (org.streamdl.tensor.spi.ConvPoolPlan r = reference.planConvPool(spec).orElseThrow();
+             org.streamdl.tensor.spi.ConvPoolPlan d = dnnl.planConvPool(spec).orElseThrow()) {
+            Tensor[] expected = runBlock(r, spec, x, wt, b, dy);
+            Tensor[] actual = runBlock(d, spec, x, wt, b, dy);
+            for (int i = 0; i < expected.length; i++) {
+                assertClose(expected[i], actual[i], F32);
+            }
+            Tensor inference = a.allocate(DType.FLOAT32, spec.outputShape());
+            d.forward(x, wt, b, inference, null);
+            assertClose(expected[0], inference, F32);
+        }
+    }
+
+    private Tensor[] runBlock(org.streamdl.tensor.spi.ConvPoolPlan plan, org.streamdl.tensor.spi.ConvPoolSpec spec,
+                              Tensor x, Tensor w, Tensor b, Tensor dy) {
+        Tensor y = a.allocate(DType.FLOAT32, spec.outputShape());
+        Tensor ws = a.allocate(DType.UINT8, plan.workspaceBytes());
+        Tensor dx = a.allocate(DType.FLOAT32, spec.inputShape());
+        Tensor dw = a.allocate(DType.FLOAT32, spec.conv().weightShape());
+        Tensor db = a.allocate(DType.FLOAT32, spec.conv().biasShape());
+        plan.forward(x, w, b, y, ws);
+        plan.backward(x, w, y, dy, ws, dx, dw, db);
+        return new Tensor[] {y, dx, dw, db};
+    }
+
+    @ParameterizedTest
     @CsvSource({"MAX, 2, 0, true", "AVG, 2, 0, true", "MAX, 1, 1, true", "AVG, 1, 1, false", "AVG, 1, 1, true"})
     void poolingMatchesTheReference(Pool2dSpec.Kind kind, int stride, int pad, boolean includePad) {
         Pool2dSpec spec = Pool2dSpec.of(kind, Shape.of(3, 4, 10, 10), 2, 2).withStride(stride, stride)

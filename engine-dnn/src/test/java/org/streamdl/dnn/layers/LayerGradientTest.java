@@ -90,6 +90,39 @@ class LayerGradientTest {
         GradientCheck.check(net, input(4, 5), kernels);
     }
 
+    /**
+     * The fused conv-ReLU-pool block gives the same outputs and gradients as the three layers run one
+     * by one (each of which has its own gradient check; a check through the block itself would cross
+     * ReLU and max-pool kinks within ε).
+     */
+    @Test
+    void convReluPoolBlockRunsFusedWithTheSameResultsAsSeparateLayers() {
+        Conv2d fusedConv = new Conv2d(new ParameterFactory(params, 11), "conv", 2, 3, 3, 1, 1);
+        Sequential fused = Sequential.of("fused", fusedConv, new Relu("relu"), Pool2d.max("pool", 2));
+        Conv2d plainConv = new Conv2d(new ParameterFactory(params, 11), "conv", 2, 3, 3, 1, 1);
+        Sequential separate = Sequential.of("separate", plainConv, new Relu("relu"), Activation.identity("id"),
+                Pool2d.max("pool", 2));
+        assertEquals("conv (Conv2d 2→3, 3x3 +relu +MaxPool2d)", fusedConv.toString());
+        assertEquals("conv (Conv2d 2→3, 3x3 +relu)", plainConv.toString());
+        Tensor x = input(2, 2, 6, 6);
+        try (Allocator step = Allocator.root("step", 16L << 20)) {
+            Context ctx = Context.training(step, kernels, new Rng(1));
+            Tensor yFused = fused.forward(x, ctx);
+            Tensor ySeparate = separate.forward(x, ctx);
+            org.streamdl.tensor.testing.TensorAssertions.assertClose(ySeparate, yFused,
+                    org.streamdl.tensor.testing.Tolerance.rtolAtol(1e-6, 1e-7));
+            Tensor dy = input(2, 3, 3, 3);
+            Tensor dxFused = fused.backward(dy, ctx);
+            Tensor dxSeparate = separate.backward(dy, ctx);
+            org.streamdl.tensor.testing.TensorAssertions.assertClose(dxSeparate, dxFused,
+                    org.streamdl.tensor.testing.Tolerance.rtolAtol(1e-5, 1e-7));
+            for (int i = 0; i < 2; i++) {
+                org.streamdl.tensor.testing.TensorAssertions.assertClose(plainConv.parameters().get(i).grad(),
+                        fusedConv.parameters().get(i).grad(), org.streamdl.tensor.testing.Tolerance.rtolAtol(1e-5, 1e-7));
+            }
+        }
+    }
+
     @Test
     void flattenPassesGradientsThroughTheReshape() {
         GradientCheck.check(Sequential.of("net", new Flatten("flat"), new Linear(factory, "fc", 12, 2)),

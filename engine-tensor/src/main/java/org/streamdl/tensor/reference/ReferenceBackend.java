@@ -11,6 +11,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.spi.Backend;
 import org.streamdl.tensor.spi.Conv2dPlan;
+import org.streamdl.tensor.spi.ConvPoolPlan;
+import org.streamdl.tensor.spi.ConvPoolSpec;
 import org.streamdl.tensor.spi.Conv2dSpec;
 import org.streamdl.tensor.spi.Pool2dPlan;
 import org.streamdl.tensor.spi.Pool2dSpec;
@@ -75,6 +77,12 @@ public final class ReferenceBackend implements Backend {
     public Optional<Pool2dPlan> planPool2d(Pool2dSpec spec) {
         checkOpen();
         return Optional.of(new ReferencePool2dPlan(spec));
+    }
+
+    @Override
+    public Optional<ConvPoolPlan> planConvPool(ConvPoolSpec spec) {
+        checkOpen();
+        return Optional.of(new ReferenceConvPoolPlan(spec));
     }
 
     /** Runs the tasks on the pool (or inline) and waits for all; the first failure is rethrown. */

@@ -26,6 +26,8 @@ public interface Backend extends AutoCloseable {
 
     Optional<Pool2dPlan> planPool2d(Pool2dSpec spec);
 
+    Optional<ConvPoolPlan> planConvPool(ConvPoolSpec spec);
+
     @Override
     void close();
 }

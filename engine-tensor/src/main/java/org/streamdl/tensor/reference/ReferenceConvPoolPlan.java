@@ -1,0 +1,91 @@
+package org.streamdl.tensor.reference;
+
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.Checks;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.spi.ConvPoolPlan;
+import org.streamdl.tensor.spi.ConvPoolSpec;
+
+/**
+ * The block as its two reference kernels in sequence; the workspace holds the convolution output
+ * (float32, NCHW) followed by the pooling positions.
+ */
+final class ReferenceConvPoolPlan implements ConvPoolPlan {
+    private final ConvPoolSpec spec;
+    private final ReferenceConv2dPlan conv;
+    private final ReferencePool2dPlan pool;
+    private final long convBytes;
+
+    ReferenceConvPoolPlan(ConvPoolSpec spec) {
+        this.spec = spec;
+        this.conv = new ReferenceConv2dPlan(spec.conv());
+        this.pool = new ReferencePool2dPlan(spec.pool());
+        this.convBytes = (spec.conv().outputShape().elementCount() * 4 + 63) / 64 * 64;
+    }
+
+    @Override
+    public ConvPoolSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public long workspaceBytes() {
+        return convBytes + pool.workspaceBytes();
+    }
+
+    private Tensor convOutput(Tensor workspace) {
+        Checks.argument(workspace.dtype() == DType.UINT8 && workspace.elementCount() >= workspaceBytes(),
+                "%s: the workspace must be a uint8 tensor of %s bytes but is %s", spec, workspaceBytes(), workspace);
+        return workspace.narrow(0, 0, spec.conv().outputShape().elementCount() * 4).viewAs(DType.FLOAT32, spec.conv().outputShape());
+    }
+
+    private Tensor poolWorkspace(Tensor workspace) {
+        return pool.workspaceBytes() == 0 ? null : workspace.narrow(0, convBytes, pool.workspaceBytes());
+    }
+
+    @Override
+    public void forward(Tensor x, Tensor w, Tensor b, Tensor y, Tensor workspace) {
+        if (workspace == null) {
+            try (Allocator scratch = Allocator.root("conv-pool", Long.MAX_VALUE / 4)) {
+                Tensor c = scratch.allocateUninitialized(DType.FLOAT32, spec.conv().outputShape());
+                conv.forward(x, w, b, c);
+                pool.forward(c, y, null);
+            }
+            return;
+        }
+        Tensor c = convOutput(workspace);
+        conv.forward(x, w, b, c);
+        pool.forward(c, y, poolWorkspace(workspace));
+    }
+
+    @Override
+    public void backward(Tensor x, Tensor w, Tensor y, Tensor dy, Tensor workspace, Tensor dx, Tensor dw, Tensor db) {
+        Checks.argument(workspace != null, "%s: backward needs the workspace of the forward pass", spec);
+        Tensor c = convOutput(workspace);
+        try (Allocator scratch = Allocator.root("conv-pool-backward", Long.MAX_VALUE / 4)) {
+            Tensor dc = scratch.allocateUninitialized(DType.FLOAT32, spec.conv().outputShape());
+            pool.backward(dy, poolWorkspace(workspace), dc);
+            if (spec.conv().relu()) {
+                java.nio.FloatBuffer g = dc.buffer().asFloatBuffer();
+                java.nio.FloatBuffer v = c.buffer().asFloatBuffer();
+                int base = (int) c.offset();
+                for (int i = 0; i < dc.elementCount(); i++) {
+                    if (!(v.get(base + i) > 0)) {
+                        g.put(i, 0f);
+                    }
+                }
+            }
+            conv.backwardWeights(x, dc, dw, db);
+            if (dx != null) {
+                conv.backwardData(dc, w, dx);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        conv.close();
+        pool.close();
+    }
+}
