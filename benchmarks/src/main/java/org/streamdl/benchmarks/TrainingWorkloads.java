@@ -40,11 +40,28 @@ final class TrainingWorkloads {
         }
     }
 
+    /**
+     * Trains a throwaway copy of the network for a few steps and waits for the JIT to settle, so
+     * the timed run measures StreamDL rather than HotSpot compiling it (PyTorch has no JIT to warm).
+     * The measured model is a fresh one; nothing of the warm-up reaches it.
+     */
+    private static void warmUp(java.util.function.Supplier<Model> network, int batchSize, InMemoryDataset train,
+                               boolean adam, WorkloadRunner.Options options) {
+        try (Model model = network.get()) {
+            org.streamdl.dnn.optim.Optimizer optimizer = adam ? new Adam(model.allocator(), 1e-3)
+                    : new Sgd(model.allocator(), 0.01, 0.9);
+            Trainer.builder(model, SoftmaxCrossEntropy::new, optimizer).batchSize(batchSize).epochs(1).seed(7)
+                    .maxIterations(60).logEvery(0).build().fit(train.head(batchSize * 60), null);
+        }
+        WorkloadRunner.settleJit();
+    }
+
     static Map<String, Object> lenet5(WorkloadRunner.Options options) throws IOException {
         requireLocal(options);
         Path data = Path.of(options.data());
         InMemoryDataset train = InMemoryDataset.fashionMnist(data, "train");
         InMemoryDataset test = InMemoryDataset.fashionMnist(data, "t10k");
+        warmUp(() -> Models.lenet5(1, Kernels.create(options.threads())), 128, train, false, options);
         Map<String, Object> figures = new LinkedHashMap<>();
         try (Model model = Models.lenet5(42, Kernels.create(options.threads()))) {
             figures.put("backend", model.kernels().backendName());
@@ -74,6 +91,7 @@ final class TrainingWorkloads {
         Path data = Path.of(options.data());
         InMemoryDataset train = InMemoryDataset.fashionMnist(data, "train");
         InMemoryDataset test = InMemoryDataset.fashionMnist(data, "t10k");
+        warmUp(() -> Models.mlp(1, Kernels.create(options.threads())), 256, train, true, options);
         Map<String, Object> figures = new LinkedHashMap<>();
         try (Model model = Models.mlp(42, Kernels.create(options.threads()))) {
             figures.put("backend", model.kernels().backendName());
