@@ -89,4 +89,12 @@ public final class Adagrad implements Optimizer {
     public long steps() {
         return steps;
     }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void loadState(Map<String, Tensor> state, long stepsTaken) {
+        Checks.argument(stepsTaken >= 0, "steps must be >= 0 but was %s", stepsTaken);
+        Chunk.load(state, new String[] {"sum"}, new Map[] {sums});
+        this.steps = stepsTaken;
+    }
 }

@@ -129,4 +129,12 @@ public final class Adam implements Optimizer {
     public long steps() {
         return steps;
     }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void loadState(Map<String, Tensor> state, long stepsTaken) {
+        Checks.argument(stepsTaken >= 0, "steps must be >= 0 but was %s", stepsTaken);
+        Chunk.load(state, new String[] {"exp_avg", "exp_avg_sq"}, new Map[] {firstMoments, secondMoments});
+        this.steps = stepsTaken;
+    }
 }

@@ -25,4 +25,10 @@ public interface Optimizer {
 
     /** Steps taken so far. */
     long steps();
+
+    /**
+     * Restores what {@link #state()} exported and the step count, to resume training exactly (from a
+     * checkpoint, a Flink restore or a parameter shard).
+     */
+    void loadState(Map<String, Tensor> state, long steps);
 }

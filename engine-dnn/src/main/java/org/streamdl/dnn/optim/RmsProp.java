@@ -105,4 +105,12 @@ public final class RmsProp implements Optimizer {
     public long steps() {
         return steps;
     }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void loadState(Map<String, Tensor> state, long stepsTaken) {
+        Checks.argument(stepsTaken >= 0, "steps must be >= 0 but was %s", stepsTaken);
+        Chunk.load(state, new String[] {"square_avg", "momentum_buffer"}, new Map[] {squares, buffers});
+        this.steps = stepsTaken;
+    }
 }

@@ -107,4 +107,12 @@ public final class Sgd implements Optimizer {
     public long steps() {
         return steps;
     }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void loadState(Map<String, Tensor> state, long stepsTaken) {
+        Checks.argument(stepsTaken >= 0, "steps must be >= 0 but was %s", stepsTaken);
+        Chunk.load(state, new String[] {"momentum_buffer"}, new Map[] {velocity});
+        this.steps = stepsTaken;
+    }
 }

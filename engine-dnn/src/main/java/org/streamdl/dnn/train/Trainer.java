@@ -2,6 +2,7 @@ package org.streamdl.dnn.train;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -48,6 +49,8 @@ public final class Trainer {
     private final int logEvery;
     private final int patience;
     private final StepListener listener;
+    private final java.nio.file.Path checkpoint;
+    private final org.streamdl.dnn.model.ModelFile.Contents resumeFrom;
 
     private Trainer(Builder b) {
         this.model = b.model;
@@ -61,6 +64,8 @@ public final class Trainer {
         this.logEvery = b.logEvery;
         this.patience = b.patience;
         this.listener = b.listener;
+        this.checkpoint = b.checkpoint;
+        this.resumeFrom = b.resumeFrom;
     }
 
     public static Builder builder(Model model, Supplier<Loss> loss, Optimizer optimizer) {
@@ -80,9 +85,23 @@ public final class Trainer {
     public TrainingReport fit(Dataset train, Dataset validation) {
         Checks.argument(train.size() > 0, "the training set is empty");
         Rng rng = new Rng(seed);
+        Rng layerRng = rng.split();
+        int firstEpoch = 1;
+        long samplesApplied = 0;
         int[] order = new int[train.size()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
+        }
+        if (resumeFrom != null) {
+            Map<String, String> p = resumeFrom.provenance();
+            Checks.argument(p.containsKey("trainer.epoch"), "the checkpoint was not written by a Trainer (no trainer.epoch)");
+            firstEpoch = Integer.parseInt(p.get("trainer.epoch")) + 1;
+            samplesApplied = Long.parseLong(p.get("trainer.samplesApplied"));
+            rng = Rng.fromState(parseState(p.get("trainer.rng")));
+            layerRng = Rng.fromState(parseState(p.get("trainer.layerRng")));
+            order = parseOrder(p.get("trainer.order"), train.size());
+            optimizer.loadState(resumeFrom.optimizerState(), Long.parseLong(p.get("trainer.optimizerSteps")));
+            LOG.info("resuming after epoch {} ({} samples applied)", firstEpoch - 1, samplesApplied);
         }
         int iterations = (train.size() + batchSize - 1) / batchSize;
         if (maxIterations > 0) {
@@ -95,8 +114,7 @@ public final class Trainer {
         try (Allocator epochMemory = model.allocator().newChild("training", Long.MAX_VALUE / 4)) {
             Tensor features = epochMemory.allocate(DType.FLOAT32, Evaluation.batchShape(batchSize, train.sampleShape()));
             Tensor labels = epochMemory.allocate(DType.INT32, batchSize);
-            Rng layerRng = rng.split();
-            for (int epoch = 1; epoch <= epochs; epoch++) {
+            for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
                 if (shuffle) {
                     rng.shuffle(order);
                 }
@@ -126,6 +144,10 @@ public final class Trainer {
                                 epoch, epochs, it + 1, iterations, stepLoss, rate, eta));
                     }
                 }
+                samplesApplied += images;
+                if (checkpoint != null) {
+                    writeCheckpoint(epoch, samplesApplied, rng, layerRng, order);
+                }
                 double accuracy = validation == null ? Double.NaN : Evaluation.accuracy(model, validation, 1000);
                 EpochResult result = new EpochResult(epoch, lossSum / images, images / (nanos / 1e9), accuracy);
                 results.add(result);
@@ -144,6 +166,53 @@ public final class Trainer {
             }
         }
         return new TrainingReport(results, stoppedEarly);
+    }
+
+    /** The model, optimizer state and everything needed to continue exactly after {@code epoch}. */
+    private void writeCheckpoint(int epoch, long samplesApplied, Rng rng, Rng layerRng, int[] order) {
+        Map<String, String> provenance = new java.util.LinkedHashMap<>();
+        provenance.put("trainer.epoch", Integer.toString(epoch));
+        provenance.put("trainer.samplesApplied", Long.toString(samplesApplied));
+        provenance.put("trainer.optimizerSteps", Long.toString(optimizer.steps()));
+        provenance.put("trainer.rng", joinState(rng.state()));
+        provenance.put("trainer.layerRng", joinState(layerRng.state()));
+        provenance.put("trainer.order", joinOrder(order));
+        provenance.put("trainer.batchSize", Integer.toString(batchSize));
+        provenance.put("trainer.seed", Long.toString(seed));
+        provenance.put("backend", model.kernels().backendName());
+        try {
+            org.streamdl.dnn.model.ModelFile.write(checkpoint, model, optimizer.state(), provenance);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("writing checkpoint " + checkpoint + " failed", e);
+        }
+    }
+
+    private static String joinState(long[] state) {
+        StringBuilder sb = new StringBuilder();
+        for (long v : state) {
+            sb.append(sb.length() == 0 ? "" : ",").append(v);
+        }
+        return sb.toString();
+    }
+
+    private static long[] parseState(String text) {
+        return java.util.Arrays.stream(text.split(",")).mapToLong(Long::parseLong).toArray();
+    }
+
+    /** The shuffled order, so a resumed epoch reshuffles the same permutation (Fisher–Yates is not order-free). */
+    private static String joinOrder(int[] order) {
+        StringBuilder sb = new StringBuilder(order.length * 6);
+        for (int i = 0; i < order.length; i++) {
+            sb.append(i == 0 ? "" : ",").append(order[i]);
+        }
+        return sb.toString();
+    }
+
+    private static int[] parseOrder(String text, int size) {
+        int[] order = java.util.Arrays.stream(text.split(",")).mapToInt(Integer::parseInt).toArray();
+        Checks.argument(order.length == size, "the checkpoint's sample order has %s entries but the dataset has %s samples",
+                order.length, size);
+        return order;
     }
 
     /** One forward, backward and update; every temporary lives in a step allocator freed at the end. */
@@ -171,6 +240,8 @@ public final class Trainer {
         private int logEvery = 100;
         private int patience;
         private StepListener listener;
+        private java.nio.file.Path checkpoint;
+        private org.streamdl.dnn.model.ModelFile.Contents resumeFrom;
 
         private Builder(Model model, Supplier<Loss> loss, Optimizer optimizer) {
             this.model = model;
@@ -223,6 +294,22 @@ public final class Trainer {
 
         public Builder listener(StepListener l) {
             this.listener = l;
+            return this;
+        }
+
+        /** Writes the model, optimizer state and trainer position to this model file after every epoch. */
+        public Builder checkpointTo(java.nio.file.Path file) {
+            this.checkpoint = file;
+            return this;
+        }
+
+        /**
+         * Continues from a checkpoint read with {@code ModelFile.read}: its model must be the one this
+         * trainer trains; the optimizer state, sample order and generators continue where they stopped.
+         */
+        public Builder resumeFrom(org.streamdl.dnn.model.ModelFile.Contents contents) {
+            Checks.argument(contents.model() == model, "resume: train the checkpoint's own model (contents.model())");
+            this.resumeFrom = contents;
             return this;
         }
 
