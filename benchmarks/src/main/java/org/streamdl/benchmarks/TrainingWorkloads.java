@@ -51,7 +51,7 @@ final class TrainingWorkloads {
             org.streamdl.dnn.optim.Optimizer optimizer = adam ? new Adam(model.allocator(), 1e-3)
                     : new Sgd(model.allocator(), 0.01, 0.9);
             Trainer.builder(model, SoftmaxCrossEntropy::new, optimizer).batchSize(batchSize).epochs(1).seed(7)
-                    .maxIterations(60).logEvery(0).build().fit(train.head(batchSize * 60), null);
+                    .maxIterations(150).logEvery(0).build().fit(train.head(batchSize * 150), null);
         }
         WorkloadRunner.settleJit();
     }
