@@ -67,6 +67,23 @@ public final class InMemoryDataset implements Dataset {
         return fromIdx(directory.resolve(split + "-images-idx3-ubyte.gz"), directory.resolve(split + "-labels-idx1-ubyte.gz"));
     }
 
+    /**
+     * A CSV file's features as samples of shape (features) and its label column as class indices,
+     * which must be whole numbers from 0; the message names the row otherwise.
+     */
+    public static InMemoryDataset fromCsv(CsvFile csv, Path file) throws DatasetFormatException {
+        double[] raw = csv.labels();
+        int[] labels = new int[raw.length];
+        for (int i = 0; i < raw.length; i++) {
+            if (raw[i] < 0 || raw[i] != Math.rint(raw[i]) || raw[i] > Integer.MAX_VALUE) {
+                throw new DatasetFormatException(file, "row " + (i + 1) + ": label '" + csv.labelName() + "' is " + raw[i]
+                        + "; class labels must be whole numbers from 0");
+            }
+            labels[i] = (int) raw[i];
+        }
+        return ofFeatures(csv.features(), Shape.of(csv.featureNames().length), labels);
+    }
+
     /** The first {@code count} samples (a quick slice for tests and smoke runs). */
     public InMemoryDataset head(int count) {
         Checks.argument(count >= 0 && count <= size(), "head(%s) of a dataset of %s samples", count, size());

@@ -38,6 +38,19 @@ class CsvFileTest {
     }
 
     @Test
+    void becomesADatasetOfClassIndices() throws IOException {
+        Path p = csv("a,b,label\n1,2,0\n3,4,2\n");
+        InMemoryDataset data = InMemoryDataset.fromCsv(CsvFile.read(p, CsvFile.Options.labelNamed("label")), p);
+        assertEquals(2, data.size());
+        assertEquals(org.streamdl.tensor.Shape.of(2), data.sampleShape());
+        assertEquals(2, data.label(1));
+        Path fractional = csv("a,label\n1,0.5\n");
+        DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> InMemoryDataset.fromCsv(
+                CsvFile.read(fractional, CsvFile.Options.labelNamed("label")), fractional));
+        assertEquals(fractional + ": row 1: label 'label' is 0.5; class labels must be whole numbers from 0", e.getMessage());
+    }
+
+    @Test
     void refusesANonNumberNamingLineAndColumn() throws IOException {
         Path p = csv("a,label\n1,0\nx1,1\n");
         DatasetFormatException e = assertThrows(DatasetFormatException.class,
