@@ -1,6 +1,5 @@
 package org.streamdl.dnn.optim;
 
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +19,7 @@ public final class Adagrad implements Optimizer {
     private final double epsilon;
     private final double weightDecay;
     private final Map<String, float[]> sums = new LinkedHashMap<>();
-    private final Chunk chunk = new Chunk(3);
+    private final Chunk chunk = new Chunk(1);
     private double learningRate;
     private long steps;
 
@@ -42,27 +41,17 @@ public final class Adagrad implements Optimizer {
         float lr = (float) learningRate;
         float wd = (float) weightDecay;
         float eps = (float) epsilon;
-        float[] w = chunk.arrays[0];
-        float[] g = chunk.arrays[1];
-        float[] s = chunk.arrays[2];
         for (Parameter p : parameters) {
             int n = (int) p.value().elementCount();
             float[] all = sums.computeIfAbsent(p.name(), k -> new float[n]);
-            FloatBuffer wb = p.value().buffer().asFloatBuffer();
-            FloatBuffer gb = p.grad().buffer().asFloatBuffer();
-            for (int from = 0; from < n; from += Chunk.SIZE) {
-                int len = Math.min(Chunk.SIZE, n - from);
-                wb.get(from, w, 0, len);
-                gb.get(from, g, 0, len);
-                System.arraycopy(all, from, s, 0, len);
+            chunk.update(p, new float[][] {all}, (w, g, state, len) -> {
+                float[] s = state[0];
                 for (int i = 0; i < len; i++) {
                     float gi = g[i] + wd * w[i];
                     s[i] += gi * gi;
                     w[i] -= lr * gi / ((float) Math.sqrt(s[i]) + eps);
                 }
-                wb.put(from, w, 0, len);
-                System.arraycopy(s, 0, all, from, len);
-            }
+            });
         }
         steps++;
     }

@@ -1,6 +1,5 @@
 package org.streamdl.dnn.optim;
 
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +30,7 @@ public final class Adam implements Optimizer {
     private final boolean decoupled;
     private final Map<String, float[]> firstMoments = new LinkedHashMap<>();
     private final Map<String, float[]> secondMoments = new LinkedHashMap<>();
-    private final Chunk chunk = new Chunk(4);
+    private final Chunk chunk = new Chunk(2);
     private double learningRate;
     private long steps;
 
@@ -71,22 +70,13 @@ public final class Adam implements Optimizer {
         float wd = (float) weightDecay;
         float shrink = decoupled ? (float) (1 - learningRate * weightDecay) : 1f;
         float coupledDecay = decoupled ? 0f : wd;
-        float[] w = chunk.arrays[0];
-        float[] g = chunk.arrays[1];
-        float[] m = chunk.arrays[2];
-        float[] v = chunk.arrays[3];
         for (Parameter p : parameters) {
             int n = (int) p.value().elementCount();
             float[] mAll = firstMoments.computeIfAbsent(p.name(), k -> new float[n]);
             float[] vAll = secondMoments.computeIfAbsent(p.name(), k -> new float[n]);
-            FloatBuffer wb = p.value().buffer().asFloatBuffer();
-            FloatBuffer gb = p.grad().buffer().asFloatBuffer();
-            for (int from = 0; from < n; from += Chunk.SIZE) {
-                int len = Math.min(Chunk.SIZE, n - from);
-                wb.get(from, w, 0, len);
-                gb.get(from, g, 0, len);
-                System.arraycopy(mAll, from, m, 0, len);
-                System.arraycopy(vAll, from, v, 0, len);
+            chunk.update(p, new float[][] {mAll, vAll}, (w, g, state, len) -> {
+                float[] m = state[0];
+                float[] v = state[1];
                 for (int i = 0; i < len; i++) {
                     float wi = w[i] * shrink;
                     float gi = g[i] + coupledDecay * wi;
@@ -96,10 +86,7 @@ public final class Adam implements Optimizer {
                     v[i] = vi;
                     w[i] = wi - stepSize * mi / ((float) Math.sqrt(vi) * invSqrtCorrection2 + eps);
                 }
-                wb.put(from, w, 0, len);
-                System.arraycopy(m, 0, mAll, from, len);
-                System.arraycopy(v, 0, vAll, from, len);
-            }
+            });
         }
     }
 

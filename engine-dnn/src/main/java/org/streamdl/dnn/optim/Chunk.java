@@ -14,10 +14,43 @@ import org.streamdl.tensor.Tensor;
 final class Chunk {
     static final int SIZE = 4096;
 
-    final float[][] arrays;
+    /** The element-wise update of one chunk: w and g, and the chunk of each state array, all of length len. */
+    @FunctionalInterface
+    interface Update {
+        void apply(float[] w, float[] g, float[][] state, int len);
+    }
 
-    Chunk(int count) {
-        arrays = new float[count][SIZE];
+    private final float[] w = new float[SIZE];
+    private final float[] g = new float[SIZE];
+    private final float[][] state;
+
+    /** Scratch for updates that keep {@code stateCount} arrays per parameter. */
+    Chunk(int stateCount) {
+        state = new float[stateCount][SIZE];
+    }
+
+    /**
+     * Runs {@code update} over the parameter chunk by chunk: copies in its value, gradient and the
+     * matching ranges of {@code fullState} (one array per state kind, each the parameter's length),
+     * then copies the value and the state back.
+     */
+    void update(org.streamdl.dnn.Parameter p, float[][] fullState, Update update) {
+        int n = (int) p.value().elementCount();
+        java.nio.FloatBuffer wb = p.value().buffer().asFloatBuffer();
+        java.nio.FloatBuffer gb = p.grad().buffer().asFloatBuffer();
+        for (int from = 0; from < n; from += SIZE) {
+            int len = Math.min(SIZE, n - from);
+            wb.get(from, w, 0, len);
+            gb.get(from, g, 0, len);
+            for (int k = 0; k < fullState.length; k++) {
+                System.arraycopy(fullState[k], from, state[k], 0, len);
+            }
+            update.apply(w, g, state, len);
+            wb.put(from, w, 0, len);
+            for (int k = 0; k < fullState.length; k++) {
+                System.arraycopy(state[k], 0, fullState[k], from, len);
+            }
+        }
     }
 
     /**

@@ -1,6 +1,5 @@
 package org.streamdl.dnn.optim;
 
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +22,7 @@ public final class RmsProp implements Optimizer {
     private final double momentum;
     private final Map<String, float[]> squares = new LinkedHashMap<>();
     private final Map<String, float[]> buffers = new LinkedHashMap<>();
-    private final Chunk chunk = new Chunk(4);
+    private final Chunk chunk = new Chunk(2);
     private double learningRate;
     private long steps;
 
@@ -48,36 +47,19 @@ public final class RmsProp implements Optimizer {
         float a = (float) alpha;
         float eps = (float) epsilon;
         float mu = (float) momentum;
-        float[] w = chunk.arrays[0];
-        float[] g = chunk.arrays[1];
-        float[] s = chunk.arrays[2];
-        float[] b = chunk.arrays[3];
         for (Parameter p : parameters) {
             int n = (int) p.value().elementCount();
             float[] sAll = squares.computeIfAbsent(p.name(), k -> new float[n]);
-            float[] bAll = momentum > 0 ? buffers.computeIfAbsent(p.name(), k -> new float[n]) : null;
-            FloatBuffer wb = p.value().buffer().asFloatBuffer();
-            FloatBuffer gb = p.grad().buffer().asFloatBuffer();
-            for (int from = 0; from < n; from += Chunk.SIZE) {
-                int len = Math.min(Chunk.SIZE, n - from);
-                wb.get(from, w, 0, len);
-                gb.get(from, g, 0, len);
-                System.arraycopy(sAll, from, s, 0, len);
-                if (bAll != null) {
-                    System.arraycopy(bAll, from, b, 0, len);
-                }
+            float[] bAll = buffers.computeIfAbsent(p.name(), k -> new float[n]);   // without momentum, scratch
+            chunk.update(p, new float[][] {sAll, bAll}, (w, g, state, len) -> {
+                float[] s = state[0];
+                float[] b = state[1];
                 for (int i = 0; i < len; i++) {
                     s[i] = a * s[i] + (1 - a) * g[i] * g[i];
-                    float step = g[i] / ((float) Math.sqrt(s[i]) + eps);
-                    b[i] = mu * b[i] + step;
+                    b[i] = mu * b[i] + g[i] / ((float) Math.sqrt(s[i]) + eps);
                     w[i] -= lr * b[i];
                 }
-                wb.put(from, w, 0, len);
-                System.arraycopy(s, 0, sAll, from, len);
-                if (bAll != null) {
-                    System.arraycopy(b, 0, bAll, from, len);
-                }
-            }
+            });
         }
         steps++;
     }
@@ -97,7 +79,9 @@ public final class RmsProp implements Optimizer {
     public Map<String, Tensor> state() {
         Map<String, Tensor> out = new LinkedHashMap<>();
         squares.forEach((name, v) -> out.put(name + ".square_avg", Chunk.toTensor(v, stateAllocator)));
-        buffers.forEach((name, v) -> out.put(name + ".momentum_buffer", Chunk.toTensor(v, stateAllocator)));
+        if (momentum > 0) {
+            buffers.forEach((name, v) -> out.put(name + ".momentum_buffer", Chunk.toTensor(v, stateAllocator)));
+        }
         return out;
     }
 

@@ -1,6 +1,5 @@
 package org.streamdl.dnn.optim;
 
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +22,7 @@ public final class Sgd implements Optimizer {
     private final double weightDecay;
     private final boolean nesterov;
     private final Map<String, float[]> velocity = new LinkedHashMap<>();
-    private final Chunk chunk = new Chunk(3);
+    private final Chunk chunk = new Chunk(1);
     private double learningRate;
     private long steps;
 
@@ -48,36 +47,27 @@ public final class Sgd implements Optimizer {
         float lr = (float) learningRate;
         float mu = (float) momentum;
         float wd = (float) weightDecay;
-        float[] w = chunk.arrays[0];
-        float[] g = chunk.arrays[1];
-        float[] v = chunk.arrays[2];
         for (Parameter p : parameters) {
             int n = (int) p.value().elementCount();
-            FloatBuffer wb = p.value().buffer().asFloatBuffer();
-            FloatBuffer gb = p.grad().buffer().asFloatBuffer();
-            boolean first = !velocity.containsKey(p.name());
-            float[] vAll = momentum == 0 ? null : velocity.computeIfAbsent(p.name(), k -> new float[n]);
-            for (int from = 0; from < n; from += Chunk.SIZE) {
-                int len = Math.min(Chunk.SIZE, n - from);
-                wb.get(from, w, 0, len);
-                gb.get(from, g, 0, len);
-                if (vAll == null) {
+            if (momentum == 0) {
+                chunk.update(p, new float[0][], (w, g, state, len) -> {
                     for (int i = 0; i < len; i++) {
                         w[i] -= lr * (g[i] + wd * w[i]);
                     }
-                } else {
-                    System.arraycopy(vAll, from, v, 0, len);
-                    float keep = first ? 0f : mu;    // torch starts the momentum buffer at g
-                    for (int i = 0; i < len; i++) {
-                        float gi = g[i] + wd * w[i];
-                        float vi = keep * v[i] + gi;
-                        v[i] = vi;
-                        w[i] -= lr * (nesterov ? gi + mu * vi : vi);
-                    }
-                    System.arraycopy(v, 0, vAll, from, len);
-                }
-                wb.put(from, w, 0, len);
+                });
+                continue;
             }
+            float keep = velocity.containsKey(p.name()) ? mu : 0f;   // torch starts the momentum buffer at g
+            float[] vAll = velocity.computeIfAbsent(p.name(), k -> new float[n]);
+            chunk.update(p, new float[][] {vAll}, (w, g, state, len) -> {
+                float[] v = state[0];
+                for (int i = 0; i < len; i++) {
+                    float gi = g[i] + wd * w[i];
+                    float vi = keep * v[i] + gi;
+                    v[i] = vi;
+                    w[i] -= lr * (nesterov ? gi + mu * vi : vi);
+                }
+            });
         }
         steps++;
     }
