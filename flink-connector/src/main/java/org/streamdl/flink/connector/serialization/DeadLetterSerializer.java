@@ -20,6 +20,11 @@ public final class DeadLetterSerializer extends RecordSerializer<DeadLetter> {
     }
 
     @Override
+    public DeadLetter createInstance() {
+        return new DeadLetter(new byte[0], org.streamdl.flink.connector.records.Origin.other(""), "", 0);
+    }
+
+    @Override
     protected int currentFormatVersion() {
         return CURRENT_FORMAT;
     }

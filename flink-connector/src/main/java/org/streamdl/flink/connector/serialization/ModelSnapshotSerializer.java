@@ -20,6 +20,11 @@ public final class ModelSnapshotSerializer extends RecordSerializer<ModelSnapsho
     }
 
     @Override
+    public ModelSnapshot createInstance() {
+        return new ModelSnapshot("", 0, 0, 0, new byte[0]);
+    }
+
+    @Override
     protected int currentFormatVersion() {
         return CURRENT_FORMAT;
     }

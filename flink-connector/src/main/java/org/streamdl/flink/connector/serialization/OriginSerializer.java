@@ -20,6 +20,11 @@ public final class OriginSerializer extends RecordSerializer<Origin> {
     }
 
     @Override
+    public Origin createInstance() {
+        return org.streamdl.flink.connector.records.Origin.other("");
+    }
+
+    @Override
     protected int currentFormatVersion() {
         return CURRENT_FORMAT;
     }

@@ -20,6 +20,11 @@ public final class PredictionSerializer extends RecordSerializer<Prediction> {
     }
 
     @Override
+    public Prediction createInstance() {
+        return new Prediction(null, java.util.Map.of(), org.streamdl.flink.connector.records.Sample.NO_CLASS, Float.NaN, 0, org.streamdl.flink.connector.records.Sample.NO_TIME, 0, 0);
+    }
+
+    @Override
     protected int currentFormatVersion() {
         return CURRENT_FORMAT;
     }

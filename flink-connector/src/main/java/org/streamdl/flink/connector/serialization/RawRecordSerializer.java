@@ -20,6 +20,11 @@ public final class RawRecordSerializer extends RecordSerializer<RawRecord> {
     }
 
     @Override
+    public RawRecord createInstance() {
+        return new RawRecord(new byte[0], org.streamdl.flink.connector.records.Origin.other(""), org.streamdl.flink.connector.records.Sample.NO_TIME);
+    }
+
+    @Override
     protected int currentFormatVersion() {
         return CURRENT_FORMAT;
     }

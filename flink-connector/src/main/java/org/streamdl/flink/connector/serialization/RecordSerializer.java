@@ -49,11 +49,6 @@ public abstract class RecordSerializer<T> extends TypeSerializer<T> {
     }
 
     @Override
-    public T createInstance() {
-        return null; // immutable records have no empty instance to reuse
-    }
-
-    @Override
     public final T copy(T from) {
         return from;
     }

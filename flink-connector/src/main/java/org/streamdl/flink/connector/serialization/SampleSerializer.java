@@ -20,6 +20,11 @@ public final class SampleSerializer extends RecordSerializer<Sample> {
     }
 
     @Override
+    public Sample createInstance() {
+        return Sample.classified(org.streamdl.flink.connector.records.TensorValue.ofFloats(new float[0], 0), org.streamdl.flink.connector.records.Sample.NO_CLASS);
+    }
+
+    @Override
     protected int currentFormatVersion() {
         return CURRENT_FORMAT;
     }

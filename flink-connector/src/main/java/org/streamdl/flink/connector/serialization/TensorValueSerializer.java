@@ -20,6 +20,11 @@ public final class TensorValueSerializer extends RecordSerializer<TensorValue> {
     }
 
     @Override
+    public TensorValue createInstance() {
+        return TensorValue.ofFloats(new float[0], 0);
+    }
+
+    @Override
     protected int currentFormatVersion() {
         return CURRENT_FORMAT;
     }
