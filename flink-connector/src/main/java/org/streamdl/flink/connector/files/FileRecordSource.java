@@ -29,11 +29,14 @@ public final class FileRecordSource implements Source<RawRecord, FileSplit, List
     /** Enough splits for parallel readers to balance, few enough that planning stays cheap. */
     public static final int DEFAULT_RECORDS_PER_SPLIT = 4096;
 
-    private final List<FileSplit> splits;
+    // Kept in the splits' own binary form: the job graph carries this source, and splits are not Serializable.
+    private final byte[] plannedSplits;
+    private final long recordCount;
     private final int recordBytes;
 
-    private FileRecordSource(List<FileSplit> splits, int recordBytes) {
-        this.splits = List.copyOf(splits);
+    private FileRecordSource(List<FileSplit> splits, int recordBytes) throws IOException {
+        this.plannedSplits = FileSplit.ListSerializer.INSTANCE.serialize(splits);
+        this.recordCount = splits.stream().mapToLong(FileSplit::count).sum();
         this.recordBytes = recordBytes;
     }
 
@@ -100,7 +103,7 @@ public final class FileRecordSource implements Source<RawRecord, FileSplit, List
 
     /** The number of records all splits hold. */
     public long recordCount() {
-        return splits.stream().mapToLong(FileSplit::count).sum();
+        return recordCount;
     }
 
     /** For IDX sources, the bytes of one image; -1 for CSV. */
@@ -109,7 +112,11 @@ public final class FileRecordSource implements Source<RawRecord, FileSplit, List
     }
 
     public List<FileSplit> splits() {
-        return splits;
+        try {
+            return FileSplit.ListSerializer.INSTANCE.deserialize(1, plannedSplits);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Override
@@ -119,7 +126,7 @@ public final class FileRecordSource implements Source<RawRecord, FileSplit, List
 
     @Override
     public SplitEnumerator<FileSplit, List<FileSplit>> createEnumerator(SplitEnumeratorContext<FileSplit> context) {
-        return new FileSplitEnumerator(context, splits);
+        return new FileSplitEnumerator(context, splits());
     }
 
     @Override
