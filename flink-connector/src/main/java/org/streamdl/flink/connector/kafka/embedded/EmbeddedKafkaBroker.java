@@ -1,0 +1,243 @@
+package org.streamdl.flink.connector.kafka.embedded;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.Feature;
+import org.apache.kafka.server.common.MetadataVersion;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A single-node Kafka (KRaft, broker and controller in one) inside this JVM, bound to 127.0.0.1 on
+ * free ports, with its storage in a fresh temporary directory formatted by Kafka's own
+ * {@link Formatter}. For tests, examples and the local demo: one call starts it, {@link #close()}
+ * stops it and deletes its files. Settings suit one node with transactions: replication factor 1
+ * for the internal topics, no automatic topic creation, and a one-hour transaction ceiling so
+ * Flink's exactly-once Kafka sink works with its defaults.
+ *
+ * <p>Needs {@code org.apache.kafka:kafka_2.13} on the classpath; StreamDL declares it provided and
+ * optional, so it never ends up inside a job JAR.
+ */
+public final class EmbeddedKafkaBroker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaBroker.class);
+    private static final int NODE_ID = 1;
+    private static final String CONTROLLER_LISTENER = "CONTROLLER";
+
+    private final Path directory;
+    private final int port;
+    private final KafkaRaftServer server;
+    private boolean closed;
+
+    private EmbeddedKafkaBroker(Path directory, int port, KafkaRaftServer server) {
+        this.directory = directory;
+        this.port = port;
+        this.server = server;
+    }
+
+    /** Starts a broker with the default settings. */
+    public static EmbeddedKafkaBroker start() throws IOException {
+        return start(new Properties());
+    }
+
+    /** Starts a broker; {@code overrides} are Kafka broker settings applied over the defaults. */
+    public static EmbeddedKafkaBroker start(Properties overrides) throws IOException {
+        IOException last = null;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            try {
+                return startOnce(overrides);
+            } catch (PortTakenException e) {
+                last = e; // another process took the port between choosing and binding it
+            }
+        }
+        throw last;
+    }
+
+    private static EmbeddedKafkaBroker startOnce(Properties overrides) throws IOException {
+        long began = System.nanoTime();
+        Path directory = Files.createTempDirectory("streamdl-kafka-");
+        String logDir = directory.resolve("data").toString();
+        int port = freePort();
+        int controllerPort = freePort();
+        Properties p = new Properties();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", Integer.toString(NODE_ID));
+        p.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
+        p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + "," + CONTROLLER_LISTENER + "://127.0.0.1:" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+        p.put("controller.listener.names", CONTROLLER_LISTENER);
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("log.dirs", logDir);
+        p.put("auto.create.topics.enable", "false");
+        p.put("num.partitions", "1");
+        p.put("default.replication.factor", "1");
+        p.put("min.insync.replicas", "1");
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("offsets.topic.num.partitions", "1");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("transaction.state.log.num.partitions", "1");
+        p.put("share.coordinator.state.topic.replication.factor", "1");
+        p.put("share.coordinator.state.topic.min.isr", "1");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        p.put("transaction.max.timeout.ms", Long.toString(Duration.ofHours(1).toMillis()));
+        p.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
+        p.putAll(overrides);
+
+        KafkaRaftServer server;
+        try {
+            KafkaConfig config = new KafkaConfig(p, false);
+            new Formatter()
+                    .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                    .setNodeId(NODE_ID)
+                    .setClusterId(Uuid.randomUuid().toString())
+                    .addDirectory(logDir)
+                    .setMetadataLogDirectory(logDir)
+                    .setControllerListenerName(CONTROLLER_LISTENER)
+                    .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+                    .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
+                    .run();
+            server = new KafkaRaftServer(config, Time.SYSTEM);
+            server.startup();
+        } catch (Exception e) {
+            deleteRecursively(directory);
+            if (String.valueOf(e.getMessage()).contains("Address already in use")) {
+                throw new PortTakenException(e);
+            }
+            throw new IOException("cannot start the embedded Kafka broker in " + directory + ": " + e.getMessage(), e);
+        }
+        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(directory, port, server);
+        try {
+            broker.awaitReady(Duration.ofSeconds(60));
+        } catch (IOException | RuntimeException e) {
+            broker.close();
+            throw e;
+        }
+        LOG.info("Embedded Kafka broker ready at {} in {} ms", broker.bootstrapServers(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
+        return broker;
+    }
+
+    /** {@code 127.0.0.1:<port>}, for {@code bootstrap.servers}. */
+    public String bootstrapServers() {
+        return "127.0.0.1:" + port;
+    }
+
+    /** The directory holding the broker's data; deleted by {@link #close()}. */
+    public Path directory() {
+        return directory;
+    }
+
+    /** Creates a topic and waits until it exists. */
+    public void createTopic(String name, int partitions) {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot create topic '" + name + "': " + e.getCause().getMessage(), e.getCause());
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create topic '" + name + "': " + e, e);
+        }
+    }
+
+    /** An admin client for this broker; the caller closes it. */
+    public Admin admin() {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return Admin.create(p);
+    }
+
+    private void awaitReady(Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Admin admin = admin()) {
+            while (true) {
+                try {
+                    if (!admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty()) {
+                        return;
+                    }
+                } catch (Exception e) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IOException("embedded Kafka broker at " + bootstrapServers() + " not ready after " + timeout, e);
+                    }
+                }
+                Thread.sleep(100);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the embedded Kafka broker", e);
+        }
+    }
+
+    /** Stops the broker and deletes its directory. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            server.shutdown();
+            server.awaitShutdown();
+        } finally {
+            deleteRecursively(directory);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                    Files.delete(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+                    Files.delete(d);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete the embedded Kafka directory " + dir, e);
+        }
+    }
+
+    private static final class PortTakenException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        PortTakenException(Throwable cause) {
+            super(cause);
+        }
+    }
+}
