@@ -1,0 +1,447 @@
+package org.streamdl.dnn.onnx;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.ParameterFactory;
+import org.streamdl.dnn.layers.Activation;
+import org.streamdl.dnn.layers.Add;
+import org.streamdl.dnn.layers.BatchNorm;
+import org.streamdl.dnn.layers.Concat;
+import org.streamdl.dnn.layers.Conv2d;
+import org.streamdl.dnn.layers.Flatten;
+import org.streamdl.dnn.layers.GlobalAvgPool2d;
+import org.streamdl.dnn.layers.Graph;
+import org.streamdl.dnn.layers.Layer;
+import org.streamdl.dnn.layers.Linear;
+import org.streamdl.dnn.layers.Pool2d;
+import org.streamdl.dnn.layers.Relu;
+import org.streamdl.dnn.layers.Reshape;
+import org.streamdl.dnn.layers.Sequential;
+import org.streamdl.dnn.layers.Softmax;
+import org.streamdl.dnn.model.Model;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Shape;
+import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.TensorBytes;
+import org.streamdl.tensor.spi.Pool2dSpec;
+
+/**
+ * Turns an ONNX model (opset 13 or later, as PyTorch exports it) into a StreamDL {@link Model} for
+ * inference. A chain of operators becomes a {@link Sequential} (so conv+ReLU+pool fuse on oneDNN);
+ * anything else a {@link Graph}. Layers take the PyTorch names of their weights ({@code fc1.weight}
+ * makes layer {@code fc1}). Every operator or attribute that cannot be imported is reported, all of
+ * them in one {@link OnnxFormatException}, before any layer runs.
+ */
+public final class OnnxImporter {
+    /** The operators this importer turns into layers, for the coverage report. */
+    public static final Set<String> SUPPORTED = Set.of("Conv", "Gemm", "MatMul", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
+            "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Flatten",
+            "Reshape", "Add", "Concat", "Dropout", "Identity", "Constant");
+
+    private final String file;
+    private final OnnxModel onnx;
+    private final Map<String, OnnxModel.Initializer> constants = new HashMap<>();
+    private final Map<String, String> nodeOf = new HashMap<>(); // ONNX value → StreamDL node name
+    private final Map<String, OnnxModel.Initializer> weights = new LinkedHashMap<>(); // StreamDL parameter → data
+    private final List<String> problems = new ArrayList<>();
+    private final List<Layer> layers = new ArrayList<>();
+    private final Set<String> usedNames = new java.util.HashSet<>();
+    private final List<List<String>> layerInputs = new ArrayList<>();
+    private ParameterFactory params;
+
+    private OnnxImporter(String file, OnnxModel onnx) {
+        this.file = file;
+        this.onnx = onnx;
+        constants.putAll(onnx.initializers());
+    }
+
+    /** Reads and imports {@code path}; the model uses {@code kernels} and closes them (as does a failed import). */
+    public static Model importModel(Path path, Kernels kernels) throws IOException, OnnxFormatException {
+        return importModel(OnnxReader.read(path), path.toString(), kernels);
+    }
+
+    public static Model importModel(OnnxModel onnx, String file, Kernels kernels) throws OnnxFormatException {
+        try {
+            return new OnnxImporter(file, onnx).build(kernels);
+        } catch (OnnxFormatException | RuntimeException e) {
+            kernels.close();
+            throw e;
+        }
+    }
+
+    private Model build(Kernels kernels) throws OnnxFormatException {
+        if (onnx.opsetVersion() >= 0 && onnx.opsetVersion() < 13) {
+            problems.add("opset " + onnx.opsetVersion() + ": expected opset 13 or later (re-export the model)");
+        }
+        List<String> graphInputs = new ArrayList<>();
+        for (OnnxModel.ValueInfo in : onnx.inputs()) {
+            if (!constants.containsKey(in.name())) {
+                graphInputs.add(in.name());
+                nodeOf.put(in.name(), in.name());
+                usedNames.add(in.name());
+            }
+        }
+        if (graphInputs.size() != 1 || onnx.outputs().size() != 1) {
+            problems.add("graph: has inputs " + graphInputs + " and outputs "
+                    + onnx.outputs().stream().map(OnnxModel.ValueInfo::name).toList()
+                    + "; import handles one input and one output");
+        }
+        Allocator allocator = Allocator.root("onnx " + file, 64L << 30);
+        params = new ParameterFactory(allocator, 0);
+        for (OnnxModel.Node node : onnx.nodes()) {
+            int before = problems.size();
+            try {
+                importNode(node);
+            } catch (RuntimeException e) {
+                problems.add(node.describe() + ": " + e.getMessage());
+            }
+            if (problems.size() > before && !node.outputs().isEmpty()) {
+                nodeOf.putIfAbsent(node.outputs().get(0), node.outputs().get(0)); // keep later nodes' reports precise
+            }
+        }
+        String output = onnx.outputs().isEmpty() ? null : nodeOf.get(onnx.outputs().get(0).name());
+        if (output == null && problems.isEmpty()) {
+            problems.add("graph: output is not produced by any node");
+        }
+        if (!problems.isEmpty()) {
+            allocator.close();
+            throw new OnnxFormatException(file + ": cannot import " + problems.size() + " node(s) or attribute(s):\n  "
+                    + String.join("\n  ", problems));
+        }
+        String name = Path.of(file).getFileName().toString().replaceFirst("\\.onnx$", "");
+        Layer network = isChain(graphInputs.get(0), output) ? Sequential.of(name, layers.toArray(Layer[]::new)) : graph(name, graphInputs, output);
+        Model model = new Model(network, allocator, kernels);
+        try (Allocator scratch = allocator.newChild("onnx weights", Long.MAX_VALUE / 4)) {
+            for (Map.Entry<String, OnnxModel.Initializer> w : weights.entrySet()) {
+                model.load(w.getKey(), floats(w.getValue(), scratch));
+            }
+        }
+        return model;
+    }
+
+    private boolean isChain(String input, String output) {
+        String previous = input;
+        for (int i = 0; i < layers.size(); i++) {
+            List<String> in = layerInputs.get(i);
+            if (in.size() != 1 || !in.get(0).equals(previous)) {
+                return false;
+            }
+            previous = layers.get(i).name();
+        }
+        return previous.equals(output);
+    }
+
+    private Graph graph(String name, List<String> inputs, String output) {
+        Graph.Builder b = Graph.builder(name, inputs.toArray(String[]::new));
+        for (int i = 0; i < layers.size(); i++) {
+            b.add(layers.get(i), layerInputs.get(i).toArray(String[]::new));
+        }
+        return b.outputs(output).build();
+    }
+
+    private void importNode(OnnxModel.Node n) {
+        if (!n.domain().isEmpty() && !n.domain().equals("ai.onnx")) {
+            problems.add(n.describe() + ": operators of domain '" + n.domain() + "' are not supported");
+            return;
+        }
+        switch (n.opType()) {
+            case "Constant" -> {
+                OnnxModel.Attribute value = n.attribute("value");
+                if (value == null || value.t() == null) {
+                    problems.add(n.describe() + ": only the 'value' tensor form of Constant is supported");
+                } else {
+                    constants.put(n.outputs().get(0), value.t());
+                }
+            }
+            case "Conv" -> conv(n);
+            case "Gemm" -> gemm(n);
+            case "MatMul" -> matMul(n);
+            case "Relu" -> add(n, new Relu(nameFor(n, null)), 1);
+            case "Sigmoid" -> add(n, Activation.sigmoid(nameFor(n, null)), 1);
+            case "Tanh" -> add(n, Activation.tanh(nameFor(n, null)), 1);
+            case "LeakyRelu" -> add(n, Activation.leakyRelu(nameFor(n, null), n.floatAttribute("alpha", 0.01f)), 1);
+            case "Identity", "Dropout" -> add(n, Activation.identity(nameFor(n, null)), 1);
+            case "Softmax", "LogSoftmax" -> {
+                long axis = n.intAttribute("axis", -1);
+                if (axis != -1 && axis != 1) {
+                    problems.add(n.describe() + ": attribute axis=" + axis + " is not supported (the last axis, -1, is)");
+                    return;
+                }
+                String name = nameFor(n, null);
+                add(n, n.opType().equals("Softmax") ? Softmax.softmax(name) : Softmax.logSoftmax(name), 1);
+            }
+            case "MaxPool", "AveragePool" -> pool(n);
+            case "GlobalAveragePool" -> add(n, new GlobalAvgPool2d(nameFor(n, null)), 1);
+            case "Flatten" -> {
+                if (n.intAttribute("axis", 1) != 1) {
+                    problems.add(n.describe() + ": attribute axis=" + n.intAttribute("axis", 1) + " is not supported (1 is)");
+                    return;
+                }
+                add(n, new Flatten(nameFor(n, null)), 1);
+            }
+            case "Reshape" -> reshape(n);
+            case "Add" -> {
+                if (constant(n, 0) != null || constant(n, 1) != null) {
+                    problems.add(n.describe() + ": adding a constant tensor is not supported yet (only two computed values)");
+                    return;
+                }
+                add(n, new Add(nameFor(n, null)), 2);
+            }
+            case "Concat" -> add(n, new Concat(nameFor(n, null), (int) n.intAttribute("axis", 1)), n.inputs().size());
+            case "BatchNormalization" -> batchNorm(n);
+            default -> problems.add(n.describe() + ": operator " + n.opType() + " is not supported");
+        }
+    }
+
+    private void conv(OnnxModel.Node n) {
+        OnnxModel.Initializer w = requireConstant(n, 1, "weight");
+        if (w == null) {
+            return;
+        }
+        if (w.dims().length != 4) {
+            problems.add(n.describe() + ": weight of rank " + w.dims().length + " (only 2-D convolution is supported)");
+            return;
+        }
+        OnnxModel.Initializer b = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? requireConstant(n, 2, "bias") : null;
+        long groups = n.intAttribute("group", 1);
+        int stride = symmetric(n, "strides", 1);
+        int pad = symmetric(n, "pads", 0);
+        int dilation = symmetric(n, "dilations", 1);
+        checkAutoPad(n);
+        if (stride < 0 || pad < 0 || dilation < 0) {
+            return;
+        }
+        String name = nameFor(n, w.name());
+        int out = (int) w.dims()[0];
+        int in = (int) (w.dims()[1] * groups);
+        add(n, new Conv2d(params, name, in, out, (int) w.dims()[2], (int) w.dims()[3], stride, pad, dilation, (int) groups, b != null), 1);
+        weights.put(name + ".weight", w);
+        if (b != null) {
+            weights.put(name + ".bias", b);
+        }
+    }
+
+    private void gemm(OnnxModel.Node n) {
+        OnnxModel.Initializer w = requireConstant(n, 1, "B");
+        if (w == null) {
+            return;
+        }
+        if (n.intAttribute("transA", 0) != 0 || n.floatAttribute("alpha", 1f) != 1f || n.floatAttribute("beta", 1f) != 1f) {
+            problems.add(n.describe() + ": attributes transA=" + n.intAttribute("transA", 0) + ", alpha="
+                    + n.floatAttribute("alpha", 1f) + ", beta=" + n.floatAttribute("beta", 1f)
+                    + " are not supported (transA=0, alpha=1, beta=1 are)");
+            return;
+        }
+        OnnxModel.Initializer c = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? requireConstant(n, 2, "C") : null;
+        boolean transB = n.intAttribute("transB", 0) == 1;
+        linear(n, transB ? w : transpose(w), c);
+    }
+
+    private void matMul(OnnxModel.Node n) {
+        OnnxModel.Initializer w = requireConstant(n, 1, "B");
+        if (w != null) {
+            linear(n, transpose(w), null);
+        }
+    }
+
+    private void linear(OnnxModel.Node n, OnnxModel.Initializer outByIn, OnnxModel.Initializer bias) {
+        if (outByIn.dims().length != 2) {
+            problems.add(n.describe() + ": weight of rank " + outByIn.dims().length + " (2 expected)");
+            return;
+        }
+        if (bias != null && (bias.dims().length != 1 || bias.dims()[0] != outByIn.dims()[0])) {
+            problems.add(n.describe() + ": bias of shape " + Arrays.toString(bias.dims()) + " (expected ["
+                    + outByIn.dims()[0] + "])");
+            return;
+        }
+        String name = nameFor(n, outByIn.name());
+        add(n, new Linear(params, name, (int) outByIn.dims()[1], (int) outByIn.dims()[0], bias != null), 1);
+        weights.put(name + ".weight", outByIn);
+        if (bias != null) {
+            weights.put(name + ".bias", bias);
+        }
+    }
+
+    private void pool(OnnxModel.Node n) {
+        long[] kernel = n.intsAttribute("kernel_shape", new long[0]);
+        if (kernel.length != 2 || kernel[0] != kernel[1]) {
+            problems.add(n.describe() + ": kernel_shape " + Arrays.toString(kernel) + " is not supported (square 2-D is)");
+            return;
+        }
+        if (n.intAttribute("ceil_mode", 0) != 0) {
+            problems.add(n.describe() + ": attribute ceil_mode=1 is not supported");
+            return;
+        }
+        int stride = symmetric(n, "strides", 1);
+        int pad = symmetric(n, "pads", 0);
+        int dilation = symmetric(n, "dilations", 1);
+        checkAutoPad(n);
+        boolean max = n.opType().equals("MaxPool");
+        if (dilation > 1) {
+            problems.add(n.describe() + ": attribute dilations > 1 is not supported for pooling");
+            return;
+        }
+        if (!max && pad > 0 && n.intAttribute("count_include_pad", 0) == 0) {
+            problems.add(n.describe() + ": padded average pooling with count_include_pad=0 is not supported");
+            return;
+        }
+        if (stride < 0 || pad < 0) {
+            return;
+        }
+        add(n, new Pool2d(nameFor(n, null), max ? Pool2dSpec.Kind.MAX : Pool2dSpec.Kind.AVG, (int) kernel[0], stride, pad), 1);
+    }
+
+    private void reshape(OnnxModel.Node n) {
+        OnnxModel.Initializer shape = requireConstant(n, 1, "shape");
+        if (shape == null) {
+            return;
+        }
+        ByteBuffer b = ByteBuffer.wrap(shape.data()).order(ByteOrder.LITTLE_ENDIAN);
+        long[] dims = new long[(int) shape.elementCount()];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = b.getLong();
+        }
+        if (dims.length < 1 || (dims[0] != 0 && dims[0] != -1)) {
+            problems.add(n.describe() + ": shape " + Arrays.toString(dims) + " changes the batch axis (only per-sample reshapes are supported)");
+            return;
+        }
+        long[] perSample = Arrays.copyOfRange(dims, 1, dims.length);
+        for (long d : perSample) {
+            if (d == 0 || d < -1) {
+                problems.add(n.describe() + ": shape " + Arrays.toString(dims) + " copies or hides a per-sample extent (0), which is not supported");
+                return;
+            }
+        }
+        add(n, new Reshape(nameFor(n, null), perSample), 1);
+    }
+
+    private void batchNorm(OnnxModel.Node n) {
+        OnnxModel.Initializer scale = requireConstant(n, 1, "scale");
+        OnnxModel.Initializer bias = requireConstant(n, 2, "B");
+        OnnxModel.Initializer mean = requireConstant(n, 3, "input_mean");
+        OnnxModel.Initializer var = requireConstant(n, 4, "input_var");
+        if (scale == null || bias == null || mean == null || var == null) {
+            return;
+        }
+        String name = nameFor(n, scale.name());
+        add(n, new BatchNorm(params, name, (int) scale.dims()[0], n.floatAttribute("epsilon", 1e-5f), 0.1), 1);
+        weights.put(name + ".weight", scale);
+        weights.put(name + ".bias", bias);
+        weights.put(name + ".running_mean", mean);
+        weights.put(name + ".running_var", var);
+    }
+
+    private void add(OnnxModel.Node n, Layer layer, int dataInputs) {
+        List<String> inputs = new ArrayList<>();
+        for (int i = 0; i < dataInputs; i++) {
+            String value = n.inputs().get(i);
+            String node = nodeOf.get(value);
+            if (node == null) {
+                problems.add(n.describe() + ": reads '" + value + "', which no earlier node produces");
+                return;
+            }
+            inputs.add(node);
+        }
+        layers.add(layer);
+        layerInputs.add(inputs);
+        nodeOf.put(n.outputs().get(0), layer.name());
+    }
+
+    /** A layer name: the PyTorch module name of its weight when it has one, else the node's name or output. */
+    private String nameFor(OnnxModel.Node n, String weightName) {
+        String base = weightName != null && weightName.endsWith(".weight")
+                ? weightName.substring(0, weightName.length() - ".weight".length())
+                : !n.name().isEmpty() ? n.name() : n.outputs().get(0);
+        String name = base;
+        for (int i = 2; !usedNames.add(name); i++) {
+            name = base + "_" + i;
+        }
+        return name;
+    }
+
+    private OnnxModel.Initializer constant(OnnxModel.Node n, int input) {
+        return input < n.inputs().size() ? constants.get(n.inputs().get(input)) : null;
+    }
+
+    private OnnxModel.Initializer requireConstant(OnnxModel.Node n, int input, String what) {
+        OnnxModel.Initializer c = constant(n, input);
+        if (c == null) {
+            problems.add(n.describe() + ": input " + what + " must be a constant (an initializer)");
+            return null;
+        }
+        if (what.equals("shape") ? c.dataType() != OnnxReader.INT64 : c.dataType() != OnnxReader.FLOAT) {
+            problems.add(n.describe() + ": input " + what + " '" + c.name() + "' has ONNX data type " + c.dataType()
+                    + " (expected " + (what.equals("shape") ? "int64" : "float") + ")");
+            return null;
+        }
+        return c;
+    }
+
+    /** The single value of a per-axis attribute that must be the same on every axis, or -1 after reporting. */
+    private int symmetric(OnnxModel.Node n, String attribute, int fallback) {
+        long[] values = n.intsAttribute(attribute, null);
+        if (values == null || values.length == 0) {
+            return fallback;
+        }
+        for (long v : values) {
+            if (v != values[0]) {
+                problems.add(n.describe() + ": attribute " + attribute + "=" + Arrays.toString(values)
+                        + " is not supported (equal values on every axis are)");
+                return -1;
+            }
+        }
+        return (int) values[0];
+    }
+
+    private void checkAutoPad(OnnxModel.Node n) {
+        OnnxModel.Attribute autoPad = n.attribute("auto_pad");
+        if (autoPad != null && autoPad.s() != null && !new String(autoPad.s()).equals("NOTSET")) {
+            problems.add(n.describe() + ": attribute auto_pad=" + new String(autoPad.s()) + " is not supported (explicit pads are)");
+        }
+    }
+
+    private static OnnxModel.Initializer transpose(OnnxModel.Initializer w) {
+        if (w.dims().length != 2) {
+            return w; // reported by the caller
+        }
+        int rows = (int) w.dims()[0];
+        int cols = (int) w.dims()[1];
+        ByteBuffer in = ByteBuffer.wrap(w.data()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate(w.data().length).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                out.putFloat((c * rows + r) * 4, in.getFloat((r * cols + c) * 4));
+            }
+        }
+        return new OnnxModel.Initializer(w.name(), w.dataType(), new long[] {cols, rows}, out.array());
+    }
+
+    private static Tensor floats(OnnxModel.Initializer init, Allocator allocator) {
+        return TensorBytes.readRaw(ByteBuffer.wrap(init.data()).order(ByteOrder.LITTLE_ENDIAN), DType.FLOAT32,
+                Shape.of(init.dims()), allocator);
+    }
+
+    /** Which operators of {@code onnx} import, by op type: count and supported or not. */
+    public static Map<String, int[]> coverage(OnnxModel onnx) {
+        Map<String, int[]> counts = new TreeMap<>();
+        for (OnnxModel.Node n : onnx.nodes()) {
+            counts.computeIfAbsent(n.opType(), k -> new int[2])[0]++;
+            if (SUPPORTED.contains(n.opType()) && (n.domain().isEmpty() || n.domain().equals("ai.onnx"))) {
+                counts.get(n.opType())[1]++;
+            }
+        }
+        return counts;
+    }
+}

@@ -1,0 +1,137 @@
+package org.streamdl.dnn.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.streamdl.tensor.testing.TensorAssertions.assertClose;
+
+import com.google.protobuf.CodedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.layers.Sequential;
+import org.streamdl.dnn.model.Model;
+import org.streamdl.dnn.testing.ReferenceData;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Shape;
+import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.testing.Tolerance;
+
+/** PyTorch's exported ONNX models import and reproduce PyTorch's logits; bad files are refused. */
+class OnnxImportTest {
+    private static final Tolerance GOLDEN = Tolerance.rtolAtol(0, 1e-4);
+
+    static byte[] resource(String name) throws IOException {
+        try (InputStream in = OnnxImportTest.class.getResourceAsStream("/org/streamdl/dnn/reference/" + name)) {
+            return in.readAllBytes();
+        }
+    }
+
+    private static Model load(String name, Kernels.Preference preference) throws Exception {
+        return OnnxImporter.importModel(OnnxReader.read(resource(name), name), name, Kernels.create(2, preference));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kernels.Preference.class)
+    void lenet5OnnxReproducesPytorchLogits(Kernels.Preference preference) throws Exception {
+        try (Model model = load("lenet5.onnx", preference); Allocator a = Allocator.root("test", 64L << 20)) {
+            assertInstanceOf(Sequential.class, model.network(), "a chain imports as Sequential, so oneDNN fuses it");
+            assertEquals(61_706, model.parameterCount());
+            assertTrue(model.parameters().stream().anyMatch(p -> p.name().equals("features.0.weight")),
+                    model.parameters().toString());
+            Tensor logits = model.predict(ReferenceData.images(a), a);
+            assertClose(ReferenceData.tensor("lenet5_logits.f32", DType.FLOAT32, Shape.of(256, 10), a), logits, GOLDEN);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kernels.Preference.class)
+    void mlpOnnxReproducesPytorchLogits(Kernels.Preference preference) throws Exception {
+        try (Model model = load("mlp.onnx", preference); Allocator a = Allocator.root("test", 64L << 20)) {
+            Tensor logits = model.predict(ReferenceData.images(a).reshape(256, 784), a);
+            assertClose(ReferenceData.tensor("mlp_logits.f32", DType.FLOAT32, Shape.of(256, 10), a), logits, GOLDEN);
+        }
+    }
+
+    @Test
+    void everyUnsupportedNodeIsReportedAtOnce() throws Exception {
+        OnnxModel qdq = OnnxReader.read(resource("mlp_int8_qdq.onnx"), "mlp_int8_qdq.onnx");
+        Map<String, int[]> coverage = OnnxImporter.coverage(qdq);
+        assertEquals(0, coverage.get("QuantizeLinear")[1]);
+        assertEquals(3, coverage.get("Gemm")[1]);
+        OnnxFormatException e = assertThrows(OnnxFormatException.class,
+                () -> OnnxImporter.importModel(qdq, "mlp_int8_qdq.onnx", Kernels.create(1, Kernels.Preference.REFERENCE)));
+        long reported = e.getMessage().lines().filter(l -> l.contains("is not supported")).count();
+        long unsupported = qdq.nodes().stream().filter(n -> !OnnxImporter.SUPPORTED.contains(n.opType())).count();
+        assertTrue(unsupported >= 6, "QDQ pairs around three Gemms");
+        assertEquals(unsupported, reported, e.getMessage());
+        assertTrue(e.getMessage().startsWith("mlp_int8_qdq.onnx: cannot import"), e.getMessage());
+        assertTrue(e.getMessage().contains("(DequantizeLinear): operator DequantizeLinear is not supported"), e.getMessage());
+    }
+
+    @Test
+    void truncatedCorruptedAndHostileFilesAreRefusedWithTheFileName() throws Exception {
+        byte[] good = resource("lenet5.onnx");
+        String truncated = assertThrows(OnnxFormatException.class,
+                () -> OnnxReader.read(Arrays.copyOf(good, good.length / 2), "cut.onnx")).getMessage();
+        assertTrue(truncated.startsWith("cut.onnx: "), truncated);
+
+        String text = assertThrows(OnnxFormatException.class,
+                () -> OnnxReader.read("hello, this is not a model".getBytes(), "text.onnx")).getMessage();
+        assertTrue(text.startsWith("text.onnx: "), text);
+
+        // A graph whose one initializer claims 10^12 floats in a few bytes.
+        ByteArrayOutputStream tensor = new ByteArrayOutputStream();
+        CodedOutputStream t = CodedOutputStream.newInstance(tensor);
+        t.writeInt64(1, 1_000_000);
+        t.writeInt64(1, 1_000_000);
+        t.writeInt32(2, OnnxReader.FLOAT);
+        t.writeString(8, "huge");
+        t.writeByteArray(9, new byte[16]);
+        t.flush();
+        byte[] model = model(graph(tensor.toByteArray()));
+        String huge = assertThrows(OnnxFormatException.class, () -> OnnxReader.read(model, "huge.onnx")).getMessage();
+        assertEquals("huge.onnx: tensor 'huge' claims 1000000000000 elements (4000000000000 bytes) in a file of "
+                + model.length + " bytes", huge);
+    }
+
+    @Test
+    void rawDataThatDisagreesWithDimsIsRefused() throws Exception {
+        ByteArrayOutputStream tensor = new ByteArrayOutputStream();
+        CodedOutputStream t = CodedOutputStream.newInstance(tensor);
+        t.writeInt64(1, 2);
+        t.writeInt64(1, 3);
+        t.writeInt32(2, OnnxReader.FLOAT);
+        t.writeString(8, "w");
+        t.writeByteArray(9, new byte[20]);
+        t.flush();
+        String message = assertThrows(OnnxFormatException.class,
+                () -> OnnxReader.read(model(graph(tensor.toByteArray())), "w.onnx")).getMessage();
+        assertEquals("w.onnx: tensor 'w' has dims [2, 3] (24 bytes) but 20 bytes of raw_data", message);
+    }
+
+    private static byte[] graph(byte[] initializer) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        CodedOutputStream g = CodedOutputStream.newInstance(out);
+        g.writeByteArray(5, initializer);
+        g.flush();
+        return out.toByteArray();
+    }
+
+    private static byte[] model(byte[] graph) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        CodedOutputStream m = CodedOutputStream.newInstance(out);
+        m.writeInt64(1, 8);
+        m.writeByteArray(7, graph);
+        m.flush();
+        return out.toByteArray();
+    }
+}
