@@ -6,7 +6,9 @@ import java.util.Map;
 import org.streamdl.dnn.Context;
 import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.model.Model;
-import org.streamdl.dnn.model.Models;
+import org.streamdl.dnn.onnx.OnnxFormatException;
+import org.streamdl.dnn.onnx.OnnxImporter;
+import org.streamdl.dnn.onnx.OnnxReader;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Rng;
@@ -17,12 +19,13 @@ import org.streamdl.tensor.ops.RandomFill;
 final class InferenceWorkloads {
     private InferenceWorkloads() {}
 
-    static Map<String, Object> lenet5(WorkloadRunner.Options options) {
+    static Map<String, Object> lenet5(WorkloadRunner.Options options) throws java.io.IOException {
         Map<String, Object> figures = new LinkedHashMap<>();
-        try (Model model = Models.lenet5(42, Kernels.create(options.threads()));
+        // The trained model ONNX Runtime runs too, imported from the same file.
+        try (Model model = importLenet5(options.threads());
              Allocator inputs = Allocator.root("I1-inputs", 64L << 20)) {
             figures.put("backend", model.kernels().backendName());
-            figures.put("weights", "random");
+            figures.put("weights", "trained (lenet5.onnx)");
             Tensor one = inputs.allocate(DType.FLOAT32, 1, 1, 28, 28);
             Tensor batch = inputs.allocate(DType.FLOAT32, 256, 1, 28, 28);
             Rng rng = new Rng(42);
@@ -52,6 +55,15 @@ final class InferenceWorkloads {
             figures.put("b256_img_s", WorkloadRunner.round(50 * 256 / ((System.nanoTime() - start) / 1e9), 1));
         }
         return figures;
+    }
+
+    private static Model importLenet5(int threads) throws java.io.IOException {
+        try {
+            return OnnxImporter.importModel(OnnxReader.read(OnnxRuntimeBaseline.model("lenet5.onnx"), "lenet5.onnx"),
+                    "lenet5.onnx", Kernels.create(threads));
+        } catch (OnnxFormatException e) {
+            throw new java.io.IOException(e.getMessage(), e);
+        }
     }
 
     private static void infer(Model model, Tensor x) {
