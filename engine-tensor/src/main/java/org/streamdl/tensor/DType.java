@@ -10,7 +10,9 @@ public enum DType {
     BFLOAT16("bfloat16", 2, true, 2),
     INT8("int8", 1, false, 3),
     UINT8("uint8", 1, false, 4),
-    INT32("int32", 4, false, 5);
+    INT32("int32", 4, false, 5),
+    /** For gradient checks and other reference computations; the oneDNN backend declines it. */
+    FLOAT64("float64", 8, true, 6);
 
     private final int code;
     private final String displayName;
@@ -75,7 +77,7 @@ public enum DType {
             }
         }
         throw new IllegalArgumentException(Checks.format(
-                "unknown dtype '%s'; expected one of float32, bfloat16, int8, uint8, int32", name));
+                "unknown dtype '%s'; expected one of float32, bfloat16, int8, uint8, int32, float64", name));
     }
 
     @Override

@@ -17,6 +17,7 @@ public final class ElementAccess {
             case INT8 -> buffer.get(byteIndex);
             case UINT8 -> buffer.get(byteIndex) & 0xff;
             case INT32 -> buffer.getInt(byteIndex);
+            case FLOAT64 -> buffer.getDouble(byteIndex);
         };
     }
 
@@ -28,6 +29,7 @@ public final class ElementAccess {
             case INT8 -> buffer.put(byteIndex, (byte) saturate(value, Byte.MIN_VALUE, Byte.MAX_VALUE));
             case UINT8 -> buffer.put(byteIndex, (byte) saturate(value, 0, 255));
             case INT32 -> buffer.putInt(byteIndex, (int) saturate(value, Integer.MIN_VALUE, Integer.MAX_VALUE));
+            case FLOAT64 -> buffer.putDouble(byteIndex, value);
         }
     }
 

@@ -17,6 +17,7 @@ import org.bytedeco.dnnl.global.dnnl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.streamdl.tensor.Checks;
+import org.streamdl.tensor.DType;
 import org.streamdl.tensor.spi.Backend;
 import org.streamdl.tensor.spi.Conv2dPlan;
 import org.streamdl.tensor.spi.Conv2dSpec;
@@ -145,25 +146,25 @@ public final class DnnlBackend implements Backend {
     @Override
     public Optional<MatmulPlan> planMatmul(MatmulSpec spec) {
         Checks.state(!closed, "the dnnl backend is closed");
-        return DnnlMatmulPlan.create(this, spec);
+        return spec.dtype() != DType.FLOAT32 ? Optional.empty() : DnnlMatmulPlan.create(this, spec);
     }
 
     @Override
     public Optional<Conv2dPlan> planConv2d(Conv2dSpec spec) {
         Checks.state(!closed, "the dnnl backend is closed");
-        return DnnlConv2dPlan.create(this, spec);
+        return spec.dtype() != DType.FLOAT32 ? Optional.empty() : DnnlConv2dPlan.create(this, spec);
     }
 
     @Override
     public Optional<Pool2dPlan> planPool2d(Pool2dSpec spec) {
         Checks.state(!closed, "the dnnl backend is closed");
-        return DnnlPool2dPlan.create(this, spec);
+        return spec.dtype() != DType.FLOAT32 ? Optional.empty() : DnnlPool2dPlan.create(this, spec);
     }
 
     @Override
     public Optional<ConvPoolPlan> planConvPool(ConvPoolSpec spec) {
         Checks.state(!closed, "the dnnl backend is closed");
-        return DnnlConvPoolPlan.create(this, spec);
+        return spec.conv().dtype() != DType.FLOAT32 ? Optional.empty() : DnnlConvPoolPlan.create(this, spec);
     }
 
     @Override

@@ -16,6 +16,17 @@ final class Activations {
      * over heap chunks, where HotSpot vectorizes the select (it does not through direct buffers).
      */
     static Tensor reluMask(Tensor dy, Tensor y, Allocator step) {
+        if (dy.dtype() != DType.FLOAT32) { // float64 gradient checks: exactness over speed
+            long n = dy.elementCount();
+            Tensor g = dy.contiguous(step).reshape(n);
+            Tensor v = y.contiguous(step).reshape(n);
+            Tensor out = step.allocateUninitialized(dy.dtype(), dy.shape());
+            Tensor flat = out.reshape(n);
+            for (long i = 0; i < n; i++) {
+                flat.set(v.getDouble(i) > 0 ? g.getDouble(i) : 0, i);
+            }
+            return out;
+        }
         Tensor out = step.allocateUninitialized(DType.FLOAT32, dy.shape());
         FloatBuffer g = dy.buffer().asFloatBuffer();
         FloatBuffer v = y.buffer().asFloatBuffer();

@@ -54,7 +54,7 @@ public final class Concat implements MultiInputLayer {
         List<Tensor> grads = new ArrayList<>();
         long at = 0;
         for (long extent : extents) {
-            grads.add(Convert.to(dy.narrow(resolvedAxis, at, extent), DType.FLOAT32, ctx.step()));
+            grads.add(Convert.to(dy.narrow(resolvedAxis, at, extent), dy.dtype(), ctx.step()));
             at += extent;
         }
         return grads;

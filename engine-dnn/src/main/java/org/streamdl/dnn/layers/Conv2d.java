@@ -72,8 +72,8 @@ public final class Conv2d implements Layer, FusesRelu {
         return true;
     }
 
-    private ConvPoolSpec blockSpec(Shape inputShape) {
-        return ConvPoolSpec.of(template.withInput(inputShape).withRelu(relu), pool.kind(), pool.kernel(), pool.stride());
+    private ConvPoolSpec blockSpec(Tensor x) {
+        return ConvPoolSpec.of(template.withInput(x.shape()).withRelu(relu).withDType(x.dtype()), pool.kind(), pool.kernel(), pool.stride());
     }
 
     @Override
@@ -83,16 +83,16 @@ public final class Conv2d implements Layer, FusesRelu {
                 x.rank() == 2 ? "; reshape it to (N, C, H, W)" : "");
         input = x;
         if (pool != null) {
-            ConvPoolSpec block = blockSpec(x.shape());
+            ConvPoolSpec block = blockSpec(x);
             ConvPoolPlan plan = ctx.kernels().convPool(block);
-            Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, block.outputShape());
+            Tensor y = ctx.step().allocateUninitialized(x.dtype(), block.outputShape());
             workspace = ctx.training() ? ctx.step().allocateUninitialized(DType.UINT8, Shape.of(plan.workspaceBytes())) : null;
             plan.forward(x, weight.value(), bias == null ? null : bias.value(), y, workspace);
             output = y;
             return y;
         }
-        Conv2dSpec spec = template.withInput(x.shape()).withRelu(relu);
-        Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, spec.outputShape());
+        Conv2dSpec spec = template.withInput(x.shape()).withRelu(relu).withDType(x.dtype());
+        Tensor y = ctx.step().allocateUninitialized(x.dtype(), spec.outputShape());
         ctx.kernels().conv2d(spec).forward(x, weight.value(), bias == null ? null : bias.value(), y);
         output = relu ? y : null;
         return y;
@@ -103,18 +103,18 @@ public final class Conv2d implements Layer, FusesRelu {
         Checks.state(input != null, "%s: backward before forward", this);
         if (pool != null) {
             Checks.state(workspace != null, "%s: backward needs a training forward pass first", this);
-            Tensor dx = inputGradient ? ctx.step().allocateUninitialized(DType.FLOAT32, input.shape()) : null;
-            ctx.kernels().convPool(blockSpec(input.shape())).backward(input, weight.value(), output,
+            Tensor dx = inputGradient ? ctx.step().allocateUninitialized(input.dtype(), input.shape()) : null;
+            ctx.kernels().convPool(blockSpec(input)).backward(input, weight.value(), output,
                     dy.contiguous(ctx.step()), workspace, dx, weight.grad(), bias == null ? null : bias.grad());
             return dx;
         }
         Tensor g = relu ? Activations.reluMask(dy, output, ctx.step()) : dy;
-        Conv2dPlan plan = ctx.kernels().conv2d(template.withInput(input.shape()).withRelu(relu));
+        Conv2dPlan plan = ctx.kernels().conv2d(template.withInput(input.shape()).withRelu(relu).withDType(input.dtype()));
         plan.backwardWeights(input, g, weight.grad(), bias == null ? null : bias.grad());
         if (!inputGradient) {
             return null;
         }
-        Tensor dx = ctx.step().allocateUninitialized(DType.FLOAT32, input.shape());
+        Tensor dx = ctx.step().allocateUninitialized(input.dtype(), input.shape());
         plan.backwardData(g, weight.value(), dx);
         return dx;
     }

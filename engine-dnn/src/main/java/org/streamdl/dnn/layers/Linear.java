@@ -54,8 +54,8 @@ public final class Linear implements Layer, FusesRelu {
                 x.rank() > 2 ? "; flatten it first" : "");
         input = x;
         MatmulSpec spec = MatmulSpec.of(x.shape(), weight.value().shape(), false, true)
-                .withBias(bias != null).withRelu(relu);
-        Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, spec.cShape());
+                .withBias(bias != null).withRelu(relu).withDType(x.dtype());
+        Tensor y = ctx.step().allocateUninitialized(x.dtype(), spec.cShape());
         ctx.kernels().matmul(spec).execute(x, weight.value(), bias == null ? null : bias.value(), y);
         output = relu ? y : null;
         return y;
@@ -66,15 +66,15 @@ public final class Linear implements Layer, FusesRelu {
         Checks.state(input != null, "%s: backward before forward", this);
         Tensor g = relu ? Activations.reluMask(dy, output, ctx.step()) : dy;
         // dW = dyᵀ·x (out, in); db = Σₙ dy (out); dx = dy·W (N, in)
-        ctx.kernels().matmul(MatmulSpec.of(g.shape(), input.shape(), true, false)).execute(g, input, weight.grad());
+        ctx.kernels().matmul(MatmulSpec.of(g.shape(), input.shape(), true, false).withDType(g.dtype())).execute(g, input, weight.grad());
         if (bias != null) {
             Reduce.sumInto(g, bias.grad(), false, 0);
         }
         if (!inputGradient) {
             return null;
         }
-        Tensor dx = ctx.step().allocateUninitialized(DType.FLOAT32, input.shape());
-        ctx.kernels().matmul(MatmulSpec.of(g.shape(), weight.value().shape())).execute(g, weight.value(), dx);
+        Tensor dx = ctx.step().allocateUninitialized(input.dtype(), input.shape());
+        ctx.kernels().matmul(MatmulSpec.of(g.shape(), weight.value().shape()).withDType(g.dtype())).execute(g, weight.value(), dx);
         return dx;
     }
 

@@ -51,16 +51,17 @@ public final class Pool2d implements Layer {
         return padding;
     }
 
-    private Pool2dSpec spec(Shape input) {
-        return Pool2dSpec.of(kind, input, kernel, kernel).withStride(stride, stride).withPadding(padding, padding);
+    private Pool2dSpec spec(Tensor x) {
+        return Pool2dSpec.of(kind, x.shape(), kernel, kernel).withStride(stride, stride).withPadding(padding, padding)
+                .withDType(x.dtype());
     }
 
     @Override
     public Tensor forward(Tensor x, Context ctx) {
         Checks.argument(x.rank() == 4, "%s: expected input (N, C, H, W) but got %s", this, x.shape());
-        spec = spec(x.shape());
+        spec = spec(x);
         Pool2dPlan plan = ctx.kernels().pool2d(spec);
-        Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, spec.outputShape());
+        Tensor y = ctx.step().allocateUninitialized(x.dtype(), spec.outputShape());
         workspace = ctx.training() && plan.workspaceBytes() > 0 ? ctx.step().allocateUninitialized(DType.UINT8, org.streamdl.tensor.Shape.of(plan.workspaceBytes())) : null;
         plan.forward(x, y, workspace);
         return y;
@@ -69,7 +70,7 @@ public final class Pool2d implements Layer {
     @Override
     public Tensor backward(Tensor dy, Context ctx) {
         Checks.state(spec != null, "%s: backward before forward", this);
-        Tensor dx = ctx.step().allocateUninitialized(DType.FLOAT32, spec.inputShape());
+        Tensor dx = ctx.step().allocateUninitialized(spec.dtype(), spec.inputShape());
         ctx.kernels().pool2d(spec).backward(dy, workspace, dx);
         return dx;
     }

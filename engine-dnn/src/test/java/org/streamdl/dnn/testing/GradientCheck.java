@@ -18,14 +18,19 @@ import org.streamdl.tensor.ops.RandomFill;
 
 /**
  * Central-difference gradient checks of a layer's backward pass against its forward pass, for the
- * scalar L = Σ r·y with a fixed random r. Our tensors are float32, so ε is 1e-2 and the bound is
- * relative 1e-2 with an absolute floor of 1e-3 (float32 forward noise over 2ε); a sampled subset
- * of at most 64 coordinates per tensor. A failure names the tensor and flat index.
+ * scalar L = Σ r·y with a fixed random r, in the dtype of the input. In float64 (parameters from a
+ * float64 {@code ParameterFactory}, reference kernels) ε is 1e-6 and the bound relative 1e-6 with
+ * an absolute floor of 1e-8: truncation and rounding errors are far below it, a wrong derivative
+ * far above. In float32, ε is 1e-2 and the bound relative 1e-2 with a floor of 1e-3 (float32
+ * forward noise over 2ε). Up to 256 coordinates per tensor (all of a small one); a failure names
+ * the tensor and flat index.
  */
 public final class GradientCheck {
-    static final double EPSILON = 1e-2;
-    static final double RELATIVE = 1e-2;
-    static final double ABSOLUTE = 1e-3;
+    private record Bounds(double epsilon, double relative, double absolute) {}
+
+    private static final Bounds FLOAT64 = new Bounds(1e-6, 1e-6, 1e-8);
+    private static final Bounds FLOAT32 = new Bounds(1e-2, 1e-2, 1e-3);
+    private static final int MAX_COORDINATES = 256;
 
     private GradientCheck() {}
 
@@ -36,18 +41,19 @@ public final class GradientCheck {
             try (Allocator step = a.newChild("analytic", 128L << 20)) {
                 Context ctx = Context.training(step, kernels, new Rng(1));
                 Tensor y = layer.forward(input, ctx);
-                r = a.allocate(DType.FLOAT32, y.shape());
+                r = a.allocate(y.dtype(), y.shape());
                 RandomFill.uniform(r, -1, 1, new Rng(7));
                 Tensor g = layer.backward(r, ctx);
-                dx = g == null ? null : Convert.to(g, DType.FLOAT32, a);
+                dx = g == null ? null : Convert.to(g, DType.FLOAT64, a);
             }
             List<String> failures = new ArrayList<>();
+            Bounds bounds = input.dtype() == DType.FLOAT64 ? FLOAT64 : FLOAT32;
             if (dx != null) {
-                compare("input", input, dx, t -> loss(layer, input, r, kernels), failures);
+                compare("input", input, dx, t -> loss(layer, input, r, kernels), bounds, failures);
             }
             for (Parameter p : layer.parameters()) {
-                Tensor analytic = Convert.to(p.grad(), DType.FLOAT32, a);
-                compare(p.name(), p.value(), analytic, t -> loss(layer, input, r, kernels), failures);
+                Tensor analytic = Convert.to(p.grad(), DType.FLOAT64, a);
+                compare(p.name(), p.value(), analytic, t -> loss(layer, input, r, kernels), bounds, failures);
             }
             if (!failures.isEmpty()) {
                 fail(layer + ": gradient check failed at\n" + String.join("\n", failures.subList(0, Math.min(8, failures.size()))));
@@ -56,24 +62,24 @@ public final class GradientCheck {
     }
 
     private static void compare(String name, Tensor perturbed, Tensor analytic, Function<Tensor, Double> lossOf,
-                                List<String> failures) {
+                                Bounds bounds, List<String> failures) {
         long n = perturbed.elementCount();
         Rng pick = new Rng(n);
-        int samples = (int) Math.min(64, n);
+        int samples = (int) Math.min(MAX_COORDINATES, n);
         Tensor flat = perturbed.reshape(n);
-        float[] grads = Convert.toFloatArray(analytic);
+        Tensor grads = analytic.reshape(n);
         for (int s = 0; s < samples; s++) {
-            long i = n <= 64 ? s : pick.nextInt((int) n);
-            float original = flat.getFloat(i);
-            flat.set(original + EPSILON, i);
+            long i = n <= MAX_COORDINATES ? s : pick.nextInt((int) n);
+            double original = flat.getDouble(i);
+            flat.set(original + bounds.epsilon(), i);
             double plus = lossOf.apply(perturbed);
-            flat.set(original - EPSILON, i);
+            flat.set(original - bounds.epsilon(), i);
             double minus = lossOf.apply(perturbed);
             flat.set(original, i);
-            double numeric = (plus - minus) / (2 * EPSILON);
-            double error = Math.abs(numeric - grads[(int) i]);
-            if (error > ABSOLUTE + RELATIVE * Math.abs(numeric)) {
-                failures.add(name + "[" + i + "]: numeric " + numeric + ", analytic " + grads[(int) i]);
+            double numeric = (plus - minus) / (2 * bounds.epsilon());
+            double error = Math.abs(numeric - grads.getDouble(i));
+            if (error > bounds.absolute() + bounds.relative() * Math.abs(numeric)) {
+                failures.add(name + "[" + i + "]: numeric " + numeric + ", analytic " + grads.getDouble(i));
             }
         }
     }
@@ -81,11 +87,12 @@ public final class GradientCheck {
     private static double loss(Layer layer, Tensor input, Tensor r, Kernels kernels) {
         try (Allocator step = Allocator.root("numeric", 128L << 20)) {
             Tensor y = layer.forward(input, Context.training(step, kernels, new Rng(1)));
-            float[] yv = Convert.toFloatArray(y);
-            float[] rv = Convert.toFloatArray(r);
+            long n = y.elementCount();
+            Tensor yv = y.contiguous(step).reshape(n);
+            Tensor rv = r.reshape(n);
             double sum = 0;
-            for (int i = 0; i < yv.length; i++) {
-                sum += (double) yv[i] * rv[i];
+            for (long i = 0; i < n; i++) {
+                sum += yv.getDouble(i) * rv.getDouble(i);
             }
             return sum;
         }

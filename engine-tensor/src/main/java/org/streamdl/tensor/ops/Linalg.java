@@ -28,7 +28,7 @@ public final class Linalg {
 
     /** {@code op(a) · op(b)}, where op transposes the last two axes when asked. */
     public static Tensor matmul(Tensor a, Tensor b, boolean transposeA, boolean transposeB, Allocator allocator) {
-        MatmulSpec spec = MatmulSpec.of(a.shape(), b.shape(), transposeA, transposeB).withDtype(check(a, b));
+        MatmulSpec spec = MatmulSpec.of(a.shape(), b.shape(), transposeA, transposeB).withDType(check(a, b));
         Tensor c = allocator.allocate(DType.FLOAT32, spec.cShape());
         run(spec, a, b, c);
         return c;
@@ -43,7 +43,7 @@ public final class Linalg {
     public static void matmul(Tensor a, Tensor b, boolean transposeA, boolean transposeB,
                               float alpha, float beta, Tensor c) {
         MatmulSpec spec = MatmulSpec.of(a.shape(), b.shape(), transposeA, transposeB)
-                .withDtype(check(a, b)).withScale(alpha, beta);
+                .withDType(check(a, b)).withScale(alpha, beta);
         run(spec, a, b, c);
     }
 

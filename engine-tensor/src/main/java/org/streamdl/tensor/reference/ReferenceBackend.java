@@ -64,25 +64,33 @@ public final class ReferenceBackend implements Backend {
     @Override
     public Optional<MatmulPlan> planMatmul(MatmulSpec spec) {
         checkOpen();
-        return Optional.of(new ReferenceMatmulPlan(spec, this));
+        return Optional.of(spec.dtype() == org.streamdl.tensor.DType.FLOAT64 ? new Float64MatmulPlan(spec) : new ReferenceMatmulPlan(spec, this));
     }
 
     @Override
     public Optional<Conv2dPlan> planConv2d(Conv2dSpec spec) {
         checkOpen();
-        return Optional.of(new ReferenceConv2dPlan(spec));
+        return Optional.of(conv2d(spec));
     }
 
     @Override
     public Optional<Pool2dPlan> planPool2d(Pool2dSpec spec) {
         checkOpen();
-        return Optional.of(new ReferencePool2dPlan(spec));
+        return Optional.of(pool2d(spec));
     }
 
     @Override
     public Optional<ConvPoolPlan> planConvPool(ConvPoolSpec spec) {
         checkOpen();
-        return Optional.of(new ReferenceConvPoolPlan(spec));
+        return Optional.of(new ReferenceConvPoolPlan(spec, conv2d(spec.conv()), pool2d(spec.pool())));
+    }
+
+    static Conv2dPlan conv2d(Conv2dSpec spec) {
+        return spec.dtype() == org.streamdl.tensor.DType.FLOAT64 ? new Float64Conv2dPlan(spec) : new ReferenceConv2dPlan(spec);
+    }
+
+    static Pool2dPlan pool2d(Pool2dSpec spec) {
+        return spec.dtype() == org.streamdl.tensor.DType.FLOAT64 ? new Float64Pool2dPlan(spec) : new ReferencePool2dPlan(spec);
     }
 
     /** Runs the tasks on the pool (or inline) and waits for all; the first failure is rethrown. */

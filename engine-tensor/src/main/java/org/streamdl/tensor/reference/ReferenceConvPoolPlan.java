@@ -4,7 +4,9 @@ import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.spi.Conv2dPlan;
 import org.streamdl.tensor.spi.ConvPoolPlan;
+import org.streamdl.tensor.spi.Pool2dPlan;
 import org.streamdl.tensor.spi.ConvPoolSpec;
 
 /**
@@ -13,15 +15,17 @@ import org.streamdl.tensor.spi.ConvPoolSpec;
  */
 final class ReferenceConvPoolPlan implements ConvPoolPlan {
     private final ConvPoolSpec spec;
-    private final ReferenceConv2dPlan conv;
-    private final ReferencePool2dPlan pool;
+    private final Conv2dPlan conv;
+    private final Pool2dPlan pool;
+    private final DType dtype;
     private final long convBytes;
 
-    ReferenceConvPoolPlan(ConvPoolSpec spec) {
+    ReferenceConvPoolPlan(ConvPoolSpec spec, Conv2dPlan conv, Pool2dPlan pool) {
         this.spec = spec;
-        this.conv = new ReferenceConv2dPlan(spec.conv());
-        this.pool = new ReferencePool2dPlan(spec.pool());
-        this.convBytes = (spec.conv().outputShape().elementCount() * 4 + 63) / 64 * 64;
+        this.conv = conv;
+        this.pool = pool;
+        this.dtype = spec.conv().dtype();
+        this.convBytes = (spec.conv().outputShape().elementCount() * dtype.byteSize() + 63) / 64 * 64;
     }
 
     @Override
@@ -37,7 +41,7 @@ final class ReferenceConvPoolPlan implements ConvPoolPlan {
     private Tensor convOutput(Tensor workspace) {
         Checks.argument(workspace.dtype() == DType.UINT8 && workspace.elementCount() >= workspaceBytes(),
                 "%s: the workspace must be a uint8 tensor of %s bytes but is %s", spec, workspaceBytes(), workspace);
-        return workspace.narrow(0, 0, spec.conv().outputShape().elementCount() * 4).viewAs(DType.FLOAT32, spec.conv().outputShape());
+        return workspace.narrow(0, 0, spec.conv().outputShape().elementCount() * dtype.byteSize()).viewAs(dtype, spec.conv().outputShape());
     }
 
     private Tensor poolWorkspace(Tensor workspace) {
@@ -48,7 +52,7 @@ final class ReferenceConvPoolPlan implements ConvPoolPlan {
     public void forward(Tensor x, Tensor w, Tensor b, Tensor y, Tensor workspace) {
         if (workspace == null) {
             try (Allocator scratch = Allocator.root("conv-pool", Long.MAX_VALUE / 4)) {
-                Tensor c = scratch.allocateUninitialized(DType.FLOAT32, spec.conv().outputShape());
+                Tensor c = scratch.allocateUninitialized(dtype, spec.conv().outputShape());
                 conv.forward(x, w, b, c);
                 pool.forward(c, y, null);
             }
@@ -64,15 +68,16 @@ final class ReferenceConvPoolPlan implements ConvPoolPlan {
         Checks.argument(workspace != null, "%s: backward needs the workspace of the forward pass", spec);
         Tensor c = convOutput(workspace);
         try (Allocator scratch = Allocator.root("conv-pool-backward", Long.MAX_VALUE / 4)) {
-            Tensor dc = scratch.allocateUninitialized(DType.FLOAT32, spec.conv().outputShape());
+            Tensor dc = scratch.allocateUninitialized(dtype, spec.conv().outputShape());
             pool.backward(dy, poolWorkspace(workspace), dc);
             if (spec.conv().relu()) {
-                java.nio.FloatBuffer g = dc.buffer().asFloatBuffer();
-                java.nio.FloatBuffer v = c.buffer().asFloatBuffer();
-                int base = (int) c.offset();
+                java.nio.ByteBuffer g = dc.buffer();
+                java.nio.ByteBuffer v = c.buffer();
+                int size = dtype.byteSize();
+                int base = (int) c.offset() * size;
                 for (int i = 0; i < dc.elementCount(); i++) {
-                    if (!(v.get(base + i) > 0)) {
-                        g.put(i, 0f);
+                    if (!(org.streamdl.tensor.ElementAccess.load(v, dtype, base + i * size) > 0)) {
+                        org.streamdl.tensor.ElementAccess.store(g, dtype, i * size, 0);
                     }
                 }
             }

@@ -90,21 +90,7 @@ final class ReferenceMatmulPlan implements MatmulPlan {
 
         int tiles = (long) m * n * k < SPLIT_THRESHOLD ? 1 : kernels.length;
         List<Runnable> tasks = new ArrayList<>();
-        List<long[]> batchOffsets = new ArrayList<>();
-        StridedCursor batches = new StridedCursor(Shape.of(batchDims),
-                new long[][] {Arrays.copyOf(sa, batchRank), Arrays.copyOf(sb, batchRank), Arrays.copyOf(sc, batchRank)},
-                new long[] {ea.offset(), eb.offset(), c.offset()});
-        while (batches.next()) {
-            long oa = batches.offset(0);
-            long ob = batches.offset(1);
-            long oc = batches.offset(2);
-            for (long i = batches.rowLength(); i > 0; i--) {
-                batchOffsets.add(new long[] {oa, ob, oc});
-                oa += batches.innerStride(0);
-                ob += batches.innerStride(1);
-                oc += batches.innerStride(2);
-            }
-        }
+        List<long[]> batchOffsets = batchOffsets(batchDims, ea, eb, c);
         // one task per kernel, each taking the same tile of every matrix in the batch
         boolean splitRows = m >= n;
         int extent = splitRows ? m : n;
@@ -137,7 +123,31 @@ final class ReferenceMatmulPlan implements MatmulPlan {
         }
     }
 
-    private static Shape withBatch(long[] batch, Shape operand) {
+    /** The element offsets of a, b and c for each matrix of the (broadcast) batch. */
+    static List<long[]> batchOffsets(long[] batchDims, Tensor ea, Tensor eb, Tensor c) {
+        int batchRank = batchDims.length;
+        long[] sa = ea.strides();
+        long[] sb = eb.strides();
+        long[] sc = c.strides();
+        List<long[]> batchOffsets = new ArrayList<>();
+        StridedCursor batches = new StridedCursor(Shape.of(batchDims),
+                new long[][] {Arrays.copyOf(sa, batchRank), Arrays.copyOf(sb, batchRank), Arrays.copyOf(sc, batchRank)},
+                new long[] {ea.offset(), eb.offset(), c.offset()});
+        while (batches.next()) {
+            long oa = batches.offset(0);
+            long ob = batches.offset(1);
+            long oc = batches.offset(2);
+            for (long i = batches.rowLength(); i > 0; i--) {
+                batchOffsets.add(new long[] {oa, ob, oc});
+                oa += batches.innerStride(0);
+                ob += batches.innerStride(1);
+                oc += batches.innerStride(2);
+            }
+        }
+        return batchOffsets;
+    }
+
+    static Shape withBatch(long[] batch, Shape operand) {
         long[] dims = Arrays.copyOf(batch, batch.length + 2);
         dims[batch.length] = operand.dim(-2);
         dims[batch.length + 1] = operand.dim(-1);

@@ -29,8 +29,10 @@ public interface Conv2dPlan extends AutoCloseable {
         Checks.argument(t != null, "%s: operand %s is missing", spec, operand);
         Checks.argument(t.shape().equals(expected), "%s: operand %s has shape %s but the plan expects %s",
                 spec, operand, t.shape(), expected);
-        Checks.argument(t.dtype() == org.streamdl.tensor.DType.FLOAT32, "%s: operand %s has dtype %s; expected float32",
-                spec, operand, t.dtype());
+        org.streamdl.tensor.DType expectedType = spec instanceof Conv2dSpec c ? c.dtype()
+                : spec instanceof Pool2dSpec p ? p.dtype() : org.streamdl.tensor.DType.FLOAT32;
+        Checks.argument(t.dtype() == expectedType, "%s: operand %s has dtype %s; expected %s",
+                spec, operand, t.dtype(), expectedType);
         Checks.argument(t.isContiguous(), "%s: operand %s must be contiguous; call contiguous(allocator) first",
                 spec, operand);
     }

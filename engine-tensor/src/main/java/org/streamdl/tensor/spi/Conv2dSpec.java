@@ -2,6 +2,7 @@ package org.streamdl.tensor.spi;
 
 import java.util.Objects;
 import org.streamdl.tensor.Checks;
+import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Shape;
 
 /**
@@ -24,9 +25,11 @@ public final class Conv2dSpec {
     private final long groups;
     private final boolean bias;
     private final boolean relu;
+    private final DType dtype;
 
     private Conv2dSpec(Shape input, long outChannels, long kernelH, long kernelW, long strideH, long strideW,
-                       long padH, long padW, long dilationH, long dilationW, long groups, boolean bias, boolean relu) {
+                       long padH, long padW, long dilationH, long dilationW, long groups, boolean bias, boolean relu, DType dtype) {
+        Checks.argument(dtype == DType.FLOAT32 || dtype == DType.FLOAT64, "conv2d supports float32 and float64 but got %s", dtype);
         Checks.argument(input.rank() == 4, "conv2d: expected input (N, C, H, W) but got %s", input);
         Checks.argument(outChannels > 0 && kernelH > 0 && kernelW > 0,
                 "conv2d: out channels and kernel size must be positive but were %s and %sx%s", outChannels, kernelH, kernelW);
@@ -49,6 +52,7 @@ public final class Conv2dSpec {
         this.groups = groups;
         this.bias = bias;
         this.relu = relu;
+        this.dtype = dtype;
         Checks.argument(outH() > 0 && outW() > 0,
                 "conv2d: a %sx%s kernel (dilation %sx%s, padding %sx%s) does not fit input %s",
                 kernelH, kernelW, dilationH, dilationW, padH, padW, input);
@@ -56,36 +60,45 @@ public final class Conv2dSpec {
 
     /** Stride 1, no padding, no dilation, one group, with bias, no fused ReLU. */
     public static Conv2dSpec of(Shape input, long outChannels, long kernelH, long kernelW) {
-        return new Conv2dSpec(input, outChannels, kernelH, kernelW, 1, 1, 0, 0, 1, 1, 1, true, false);
+        return new Conv2dSpec(input, outChannels, kernelH, kernelW, 1, 1, 0, 0, 1, 1, 1, true, false, DType.FLOAT32);
     }
 
     public Conv2dSpec withStride(long h, long w) {
-        return new Conv2dSpec(input, outChannels, kernelH, kernelW, h, w, padH, padW, dilationH, dilationW, groups, bias, relu);
+        return new Conv2dSpec(input, outChannels, kernelH, kernelW, h, w, padH, padW, dilationH, dilationW, groups, bias, relu, dtype);
     }
 
     public Conv2dSpec withPadding(long h, long w) {
-        return new Conv2dSpec(input, outChannels, kernelH, kernelW, strideH, strideW, h, w, dilationH, dilationW, groups, bias, relu);
+        return new Conv2dSpec(input, outChannels, kernelH, kernelW, strideH, strideW, h, w, dilationH, dilationW, groups, bias, relu, dtype);
     }
 
     public Conv2dSpec withDilation(long h, long w) {
-        return new Conv2dSpec(input, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, h, w, groups, bias, relu);
+        return new Conv2dSpec(input, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, h, w, groups, bias, relu, dtype);
     }
 
     public Conv2dSpec withGroups(long g) {
-        return new Conv2dSpec(input, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, g, bias, relu);
+        return new Conv2dSpec(input, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, g, bias, relu, dtype);
     }
 
     public Conv2dSpec withBias(boolean b) {
-        return new Conv2dSpec(input, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, groups, b, relu);
+        return new Conv2dSpec(input, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, groups, b, relu, dtype);
     }
 
     public Conv2dSpec withRelu(boolean r) {
-        return new Conv2dSpec(input, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, groups, bias, r);
+        return new Conv2dSpec(input, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, groups, bias, r, dtype);
     }
 
     /** The same convolution for another input shape (a smaller last batch, say). */
     public Conv2dSpec withInput(Shape newInput) {
-        return new Conv2dSpec(newInput, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, groups, bias, relu);
+        return new Conv2dSpec(newInput, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, groups, bias, relu, dtype);
+    }
+
+    /** The same convolution on {@code newType} elements (float32 or float64). */
+    public Conv2dSpec withDType(DType newType) {
+        return new Conv2dSpec(input, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW, groups, bias, relu, newType);
+    }
+
+    public DType dtype() {
+        return dtype;
     }
 
     public Shape inputShape() {
@@ -178,13 +191,13 @@ public final class Conv2dSpec {
         return o instanceof Conv2dSpec s && input.equals(s.input) && outChannels == s.outChannels
                 && kernelH == s.kernelH && kernelW == s.kernelW && strideH == s.strideH && strideW == s.strideW
                 && padH == s.padH && padW == s.padW && dilationH == s.dilationH && dilationW == s.dilationW
-                && groups == s.groups && bias == s.bias && relu == s.relu;
+                && groups == s.groups && bias == s.bias && relu == s.relu && dtype == s.dtype;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(input, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW,
-                groups, bias, relu);
+                groups, bias, relu, dtype);
     }
 
     /** {@code conv2d (128, 1, 28, 28) 1→6 5x5 pad 2 +relu}. */

@@ -23,7 +23,7 @@ public final class ConvPoolSpec {
     }
 
     public static ConvPoolSpec of(Conv2dSpec conv, Pool2dSpec.Kind kind, long kernel, long stride) {
-        return new ConvPoolSpec(conv, Pool2dSpec.of(kind, conv.outputShape(), kernel, kernel).withStride(stride, stride));
+        return new ConvPoolSpec(conv, Pool2dSpec.of(kind, conv.outputShape(), kernel, kernel).withStride(stride, stride).withDType(conv.dtype()));
     }
 
     public Conv2dSpec conv() {

@@ -27,8 +27,8 @@ public final class MatmulSpec {
 
     private MatmulSpec(DType dtype, Shape a, Shape b, boolean transposeA, boolean transposeB, float alpha, float beta,
                        boolean bias, boolean relu) {
-        Checks.argument(dtype == DType.FLOAT32,
-                "matmul supports float32 operands but got %s; convert with Convert.to first", dtype);
+        Checks.argument(dtype == DType.FLOAT32 || dtype == DType.FLOAT64,
+                "matmul supports float32 and float64 operands but got %s; convert with Convert.to first", dtype);
         Checks.argument(a.rank() >= 2 && b.rank() >= 2,
                 "matmul needs operands of rank 2 or more but got a %s and b %s", a, b);
         Checks.argument(Float.isFinite(alpha) && Float.isFinite(beta),
@@ -75,7 +75,7 @@ public final class MatmulSpec {
         return new MatmulSpec(dtype, a, b, transposeA, transposeB, newAlpha, newBeta, bias, relu);
     }
 
-    public MatmulSpec withDtype(DType newDtype) {
+    public MatmulSpec withDType(DType newDtype) {
         return new MatmulSpec(newDtype, a, b, transposeA, transposeB, alpha, beta, bias, relu);
     }
 

@@ -2,6 +2,7 @@ package org.streamdl.tensor.spi;
 
 import java.util.Objects;
 import org.streamdl.tensor.Checks;
+import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Shape;
 
 /**
@@ -21,9 +22,11 @@ public final class Pool2dSpec {
     private final long padH;
     private final long padW;
     private final boolean countIncludePad;
+    private final DType dtype;
 
     private Pool2dSpec(Kind kind, Shape input, long kernelH, long kernelW, long strideH, long strideW,
-                       long padH, long padW, boolean countIncludePad) {
+                       long padH, long padW, boolean countIncludePad, DType dtype) {
+        Checks.argument(dtype == DType.FLOAT32 || dtype == DType.FLOAT64, "pool supports float32 and float64 but got %s", dtype);
         Checks.argument(input.rank() == 4, "%s pool: expected input (N, C, H, W) but got %s", kind, input);
         Checks.argument(kernelH > 0 && kernelW > 0 && strideH > 0 && strideW > 0 && padH >= 0 && padW >= 0,
                 "pool: kernel %sx%s and stride %sx%s must be positive, padding %sx%s non-negative",
@@ -39,28 +42,38 @@ public final class Pool2dSpec {
         this.padH = padH;
         this.padW = padW;
         this.countIncludePad = countIncludePad;
+        this.dtype = dtype;
         Checks.argument(outH() > 0 && outW() > 0, "pool: a %sx%s window does not fit input %s", kernelH, kernelW, input);
     }
 
     /** Stride equal to the kernel, no padding (PyTorch's default). */
     public static Pool2dSpec of(Kind kind, Shape input, long kernelH, long kernelW) {
-        return new Pool2dSpec(kind, input, kernelH, kernelW, kernelH, kernelW, 0, 0, true);
+        return new Pool2dSpec(kind, input, kernelH, kernelW, kernelH, kernelW, 0, 0, true, DType.FLOAT32);
     }
 
     public Pool2dSpec withStride(long h, long w) {
-        return new Pool2dSpec(kind, input, kernelH, kernelW, h, w, padH, padW, countIncludePad);
+        return new Pool2dSpec(kind, input, kernelH, kernelW, h, w, padH, padW, countIncludePad, dtype);
     }
 
     public Pool2dSpec withPadding(long h, long w) {
-        return new Pool2dSpec(kind, input, kernelH, kernelW, strideH, strideW, h, w, countIncludePad);
+        return new Pool2dSpec(kind, input, kernelH, kernelW, strideH, strideW, h, w, countIncludePad, dtype);
     }
 
     public Pool2dSpec withCountIncludePad(boolean include) {
-        return new Pool2dSpec(kind, input, kernelH, kernelW, strideH, strideW, padH, padW, include);
+        return new Pool2dSpec(kind, input, kernelH, kernelW, strideH, strideW, padH, padW, include, dtype);
     }
 
     public Pool2dSpec withInput(Shape newInput) {
-        return new Pool2dSpec(kind, newInput, kernelH, kernelW, strideH, strideW, padH, padW, countIncludePad);
+        return new Pool2dSpec(kind, newInput, kernelH, kernelW, strideH, strideW, padH, padW, countIncludePad, dtype);
+    }
+
+    /** The same pooling on {@code newType} elements (float32 or float64). */
+    public Pool2dSpec withDType(DType newType) {
+        return new Pool2dSpec(kind, input, kernelH, kernelW, strideH, strideW, padH, padW, countIncludePad, newType);
+    }
+
+    public DType dtype() {
+        return dtype;
     }
 
     public Kind kind() {
@@ -115,12 +128,12 @@ public final class Pool2dSpec {
     public boolean equals(Object o) {
         return o instanceof Pool2dSpec s && kind == s.kind && input.equals(s.input) && kernelH == s.kernelH
                 && kernelW == s.kernelW && strideH == s.strideH && strideW == s.strideW && padH == s.padH
-                && padW == s.padW && countIncludePad == s.countIncludePad;
+                && padW == s.padW && countIncludePad == s.countIncludePad && dtype == s.dtype;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(kind, input, kernelH, kernelW, strideH, strideW, padH, padW, countIncludePad);
+        return Objects.hash(kind, input, kernelH, kernelW, strideH, strideW, padH, padW, countIncludePad, dtype);
     }
 
     @Override

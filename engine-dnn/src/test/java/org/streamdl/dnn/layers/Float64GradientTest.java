@@ -1,0 +1,128 @@
+package org.streamdl.dnn.layers;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.ParameterFactory;
+import org.streamdl.dnn.testing.GradientCheck;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Rng;
+import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.ops.RandomFill;
+import org.streamdl.tensor.spi.Pool2dSpec;
+
+/**
+ * Gradient checks in float64 on the reference kernels (ε 1e-6, bound 1e-6 relative) for the layers
+ * that compute through the kernel plans; the float32 checks in {@link LayerGradientTest} cover the
+ * rest until their hand-written loops run in float64 too.
+ */
+class Float64GradientTest {
+    private Allocator params;
+    private Kernels kernels;
+    private ParameterFactory factory;
+
+    @BeforeEach
+    void open() {
+        params = Allocator.root("params", 64L << 20);
+        kernels = Kernels.create(1, Kernels.Preference.BEST); // oneDNN declines float64: the reference runs
+        factory = new ParameterFactory(params, 3, DType.FLOAT64);
+    }
+
+    @AfterEach
+    void close() {
+        kernels.close();
+        params.close();
+    }
+
+    private Tensor input(long... dims) {
+        Tensor x = params.allocate(DType.FLOAT64, dims);
+        RandomFill.uniform(x, -1, 1, new Rng(dims.length + dims[0]));
+        return x;
+    }
+
+    @Test
+    void linear() {
+        GradientCheck.check(new Linear(factory, "fc", 7, 5), input(4, 7), kernels);
+        GradientCheck.check(new Linear(factory, "fc", 6, 3, false), input(2, 6), kernels);
+    }
+
+    @Test
+    void linearWithFusedRelu() {
+        Linear fc = new Linear(factory, "fc", 6, 4);
+        fc.fuseRelu();
+        GradientCheck.check(fc, input(3, 6), kernels);
+    }
+
+    @Test
+    void conv2dWithStrideDilationGroupsAndPadding() {
+        GradientCheck.check(new Conv2d(factory, "conv", 2, 3, 3, 1, 1), input(2, 2, 6, 5), kernels);
+        GradientCheck.check(new Conv2d(factory, "conv", 4, 6, 3, 2, 2, 1, 2, 2, true), input(2, 4, 9, 8), kernels);
+    }
+
+    @Test
+    void maxAndAveragePooling() {
+        GradientCheck.check(Pool2d.max("pool", 2), input(2, 3, 6, 6), kernels);
+        GradientCheck.check(Pool2d.avg("pool", 2), input(2, 3, 6, 6), kernels);
+        GradientCheck.check(new Pool2d("pool", Pool2dSpec.Kind.AVG, 3, 2, 1), input(1, 2, 7, 7), kernels);
+    }
+
+    @Test
+    void convReluPoolBlockFusedByTheContainer() {
+        Sequential net = Sequential.of("net", new Conv2d(factory, "conv", 1, 2, 3, 1, 1), new Relu("relu"),
+                Pool2d.max("pool", 2), new Flatten("flat"), new Linear(factory, "fc", 2 * 3 * 3, 3));
+        GradientCheck.check(net, input(2, 1, 6, 6), kernels);
+    }
+
+    @Test
+    void flattenReshapeAddAndConcat() {
+        GradientCheck.check(Sequential.of("net", new Flatten("flat"), new Linear(factory, "fc", 12, 2)), input(2, 3, 4), kernels);
+        Graph residual = Graph.builder("block", "x")
+                .add(new Linear(factory, "a", 4, 4), "x")
+                .add(new Linear(factory, "b", 4, 4), "x")
+                .add(new Add("sum"), "a", "x")
+                .add(new Concat("cat", 1), "sum", "b")
+                .outputs("cat").build();
+        GradientCheck.check(residual, input(3, 4), kernels);
+    }
+
+    @Test
+    void aWrongBackwardFailsTheFloat64Check() {
+        Layer broken = new Layer() {
+            private final Linear fc = new Linear(factory, "fc", 3, 2);
+
+            @Override
+            public Tensor forward(Tensor x, org.streamdl.dnn.Context ctx) {
+                return fc.forward(x, ctx);
+            }
+
+            @Override
+            public Tensor backward(Tensor dy, org.streamdl.dnn.Context ctx) {
+                Tensor dx = fc.backward(dy, ctx);
+                dx.reshape(dx.elementCount()).set(dx.reshape(dx.elementCount()).getDouble(0) * (1 + 1e-4), 0); // 0.01% off
+                return dx;
+            }
+
+            @Override
+            public String name() {
+                return "broken";
+            }
+
+            @Override
+            public java.util.List<org.streamdl.dnn.Parameter> parameters() {
+                return fc.parameters();
+            }
+
+            @Override
+            public LayerConfig config() {
+                return fc.config();
+            }
+        };
+        AssertionError e = assertThrows(AssertionError.class, () -> GradientCheck.check(broken, input(2, 3), kernels));
+        assertTrue(e.getMessage().contains("input[0]"), e.getMessage());
+    }
+}
