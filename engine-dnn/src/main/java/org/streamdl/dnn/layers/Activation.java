@@ -7,16 +7,16 @@ public final class Activation {
     public static Layer sigmoid(String name) {
         return new PointwiseLayer(name) {
             @Override
-            void apply(float[] x, float[] y, int n) {
+            void apply(double[] x, double[] y, int n) {
                 for (int i = 0; i < n; i++) {
-                    float v = x[i];
+                    double v = x[i];
                     // never exp of a large positive number
-                    y[i] = v >= 0 ? 1f / (1f + (float) Math.exp(-v)) : (float) Math.exp(v) / (1f + (float) Math.exp(v));
+                    y[i] = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
                 }
             }
 
             @Override
-            void derivative(float[] x, float[] y, float[] dy, float[] dx, int n) {
+            void derivative(double[] x, double[] y, double[] dy, double[] dx, int n) {
                 for (int i = 0; i < n; i++) {
                     dx[i] = dy[i] * y[i] * (1 - y[i]);
                 }
@@ -32,14 +32,14 @@ public final class Activation {
     public static Layer tanh(String name) {
         return new PointwiseLayer(name) {
             @Override
-            void apply(float[] x, float[] y, int n) {
+            void apply(double[] x, double[] y, int n) {
                 for (int i = 0; i < n; i++) {
-                    y[i] = (float) Math.tanh(x[i]);
+                    y[i] = Math.tanh(x[i]);
                 }
             }
 
             @Override
-            void derivative(float[] x, float[] y, float[] dy, float[] dx, int n) {
+            void derivative(double[] x, double[] y, double[] dy, double[] dx, int n) {
                 for (int i = 0; i < n; i++) {
                     dx[i] = dy[i] * (1 - y[i] * y[i]);
                 }
@@ -54,17 +54,17 @@ public final class Activation {
 
     /** max(x, 0) + slope · min(x, 0), PyTorch's default slope 0.01. */
     public static Layer leakyRelu(String name, double negativeSlope) {
-        float slope = (float) negativeSlope;
+        double slope = negativeSlope;
         return new PointwiseLayer(name) {
             @Override
-            void apply(float[] x, float[] y, int n) {
+            void apply(double[] x, double[] y, int n) {
                 for (int i = 0; i < n; i++) {
                     y[i] = x[i] > 0 ? x[i] : slope * x[i];
                 }
             }
 
             @Override
-            void derivative(float[] x, float[] y, float[] dy, float[] dx, int n) {
+            void derivative(double[] x, double[] y, double[] dy, double[] dx, int n) {
                 for (int i = 0; i < n; i++) {
                     dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
                 }
@@ -79,23 +79,23 @@ public final class Activation {
 
     /**
      * GELU, x·Φ(x) with the exact normal CDF (Hendrycks and Gimpel, 2016), PyTorch's default;
-     * Φ from erf by the Abramowitz–Stegun 7.1.26 approximation (error below 1.5e-7).
+     * Φ from erf to double precision, so its derivative is exact enough for float64 gradient checks.
      */
     public static Layer gelu(String name) {
         return new PointwiseLayer(name) {
             @Override
-            void apply(float[] x, float[] y, int n) {
+            void apply(double[] x, double[] y, int n) {
                 for (int i = 0; i < n; i++) {
-                    y[i] = (float) (x[i] * cdf(x[i]));
+                    y[i] = x[i] * cdf(x[i]);
                 }
             }
 
             @Override
-            void derivative(float[] x, float[] y, float[] dy, float[] dx, int n) {
+            void derivative(double[] x, double[] y, double[] dy, double[] dx, int n) {
                 for (int i = 0; i < n; i++) {
                     double v = x[i];
                     double pdf = Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI);
-                    dx[i] = (float) (dy[i] * (cdf(v) + v * pdf));
+                    dx[i] = dy[i] * (cdf(v) + v * pdf);
                 }
             }
 
@@ -109,12 +109,12 @@ public final class Activation {
     public static Layer identity(String name) {
         return new PointwiseLayer(name) {
             @Override
-            void apply(float[] x, float[] y, int n) {
+            void apply(double[] x, double[] y, int n) {
                 System.arraycopy(x, 0, y, 0, n);
             }
 
             @Override
-            void derivative(float[] x, float[] y, float[] dy, float[] dx, int n) {
+            void derivative(double[] x, double[] y, double[] dy, double[] dx, int n) {
                 System.arraycopy(dy, 0, dx, 0, n);
             }
 
@@ -129,10 +129,23 @@ public final class Activation {
         return 0.5 * (1 + erf(x / Math.sqrt(2)));
     }
 
+    /**
+     * erf to double precision by the series 2/√π · e^(-x²) · Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)), whose
+     * terms are all positive (no cancellation); beyond |x| = 6, erf is ±1 in double.
+     */
     static double erf(double x) {
-        double t = 1 / (1 + 0.3275911 * Math.abs(x));
-        double poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-        double r = 1 - poly * Math.exp(-x * x);
+        double a = Math.abs(x);
+        if (a >= 6) {
+            return Math.signum(x);
+        }
+        double term = a;
+        double sum = a;
+        double square = a * a;
+        for (int n = 1; term > 1e-17 * sum; n++) {
+            term *= 2 * square / (2 * n + 1);
+            sum += term;
+        }
+        double r = 2 / Math.sqrt(Math.PI) * Math.exp(-square) * sum;
         return x >= 0 ? r : -r;
     }
 }

@@ -1,8 +1,8 @@
 package org.streamdl.dnn.layers;
 
-import java.nio.FloatBuffer;
 import java.util.List;
 import org.streamdl.dnn.Context;
+import org.streamdl.dnn.Values;
 import org.streamdl.dnn.NamedTensor;
 import org.streamdl.dnn.Parameter;
 import org.streamdl.dnn.ParameterFactory;
@@ -50,8 +50,8 @@ public final class BatchNorm implements Layer {
         this.weight = params.create(name + ".weight", Shape.of(channels), Initializer.constant(1), channels, channels);
         this.bias = params.create(name + ".bias", Shape.of(channels), Initializer.constant(0), channels, channels);
         Allocator state = params.allocator();
-        this.runningMean = state.allocate(DType.FLOAT32, channels);
-        this.runningVar = state.allocate(DType.FLOAT32, channels);
+        this.runningMean = state.allocate(params.dtype(), channels);
+        this.runningVar = state.allocate(params.dtype(), channels);
         Elementwise.fill(runningVar, 1);
     }
 
@@ -62,16 +62,15 @@ public final class BatchNorm implements Layer {
         Tensor in = x.contiguous(ctx.step());
         int n = (int) x.shape().dim(0);
         int spatial = (int) (x.elementCount() / Math.max(1, (long) n * channels));
-        FloatBuffer a = in.buffer().asFloatBuffer();
-        int base = (int) in.offset();
-        Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, x.shape());
-        normalized = ctx.step().allocateUninitialized(DType.FLOAT32, x.shape());
-        FloatBuffer out = y.buffer().asFloatBuffer();
-        FloatBuffer xh = normalized.buffer().asFloatBuffer();
-        FloatBuffer gamma = weight.value().buffer().asFloatBuffer();
-        FloatBuffer beta = bias.value().buffer().asFloatBuffer();
-        FloatBuffer rm = runningMean.buffer().asFloatBuffer();
-        FloatBuffer rv = runningVar.buffer().asFloatBuffer();
+        Values a = Values.of(in);
+        Tensor y = ctx.step().allocateUninitialized(x.dtype(), x.shape());
+        normalized = ctx.step().allocateUninitialized(x.dtype(), x.shape());
+        Values out = Values.of(y);
+        Values xh = Values.of(normalized);
+        Values gamma = Values.of(weight.value());
+        Values beta = Values.of(bias.value());
+        Values rm = Values.of(runningMean);
+        Values rv = Values.of(runningVar);
         inverseStd = new double[channels];
         trainingForward = ctx.training();
         long count = (long) n * spatial;
@@ -83,7 +82,7 @@ public final class BatchNorm implements Layer {
                         this, x.shape());
                 double sum = 0;
                 for (int i = 0; i < n; i++) {
-                    int at = base + (i * channels + c) * spatial;
+                    int at = (i * channels + c) * spatial;
                     for (int s = 0; s < spatial; s++) {
                         sum += a.get(at + s);
                     }
@@ -91,15 +90,15 @@ public final class BatchNorm implements Layer {
                 mean = sum / count;
                 double squares = 0;
                 for (int i = 0; i < n; i++) {
-                    int at = base + (i * channels + c) * spatial;
+                    int at = (i * channels + c) * spatial;
                     for (int s = 0; s < spatial; s++) {
                         double d = a.get(at + s) - mean;
                         squares += d * d;
                     }
                 }
                 variance = squares / count;
-                rm.put(c, (float) ((1 - momentum) * rm.get(c) + momentum * mean));
-                rv.put(c, (float) ((1 - momentum) * rv.get(c) + momentum * squares / (count - 1)));
+                rm.set(c, ((1 - momentum) * rm.get(c) + momentum * mean));
+                rv.set(c, ((1 - momentum) * rv.get(c) + momentum * squares / (count - 1)));
             } else {
                 mean = rm.get(c);
                 variance = rv.get(c);
@@ -111,9 +110,9 @@ public final class BatchNorm implements Layer {
             for (int i = 0; i < n; i++) {
                 int at = (i * channels + c) * spatial;
                 for (int s = 0; s < spatial; s++) {
-                    double v = (a.get(base + at + s) - mean) * inv;
-                    xh.put(at + s, (float) v);
-                    out.put(at + s, (float) (g * v + b));
+                    double v = (a.get(at + s) - mean) * inv;
+                    xh.set(at + s, v);
+                    out.set(at + s, (g * v + b));
                 }
             }
         }
@@ -128,37 +127,36 @@ public final class BatchNorm implements Layer {
         int n = (int) shape.dim(0);
         int spatial = (int) (shape.elementCount() / Math.max(1, (long) n * channels));
         long count = (long) n * spatial;
-        FloatBuffer d = g.buffer().asFloatBuffer();
-        int base = (int) g.offset();
-        FloatBuffer xh = normalized.buffer().asFloatBuffer();
-        FloatBuffer gamma = weight.value().buffer().asFloatBuffer();
-        FloatBuffer dGamma = weight.grad().buffer().asFloatBuffer();
-        FloatBuffer dBeta = bias.grad().buffer().asFloatBuffer();
-        Tensor dx = ctx.step().allocateUninitialized(DType.FLOAT32, shape);
-        FloatBuffer out = dx.buffer().asFloatBuffer();
+        Values d = Values.of(g);
+        Values xh = Values.of(normalized);
+        Values gamma = Values.of(weight.value());
+        Values dGamma = Values.of(weight.grad());
+        Values dBeta = Values.of(bias.grad());
+        Tensor dx = ctx.step().allocateUninitialized(g.dtype(), shape);
+        Values out = Values.of(dx);
         for (int c = 0; c < channels; c++) {
             double sumDy = 0;
             double sumDyXh = 0;
             for (int i = 0; i < n; i++) {
                 int at = (i * channels + c) * spatial;
                 for (int s = 0; s < spatial; s++) {
-                    double gv = d.get(base + at + s);
+                    double gv = d.get(at + s);
                     sumDy += gv;
                     sumDyXh += gv * xh.get(at + s);
                 }
             }
-            dGamma.put(c, (float) sumDyXh);
-            dBeta.put(c, (float) sumDy);
+            dGamma.set(c, sumDyXh);
+            dBeta.set(c, sumDy);
             double scale = gamma.get(c) * inverseStd[c];
             for (int i = 0; i < n; i++) {
                 int at = (i * channels + c) * spatial;
                 for (int s = 0; s < spatial; s++) {
-                    double gv = d.get(base + at + s);
+                    double gv = d.get(at + s);
                     // with batch statistics the mean and variance depend on x too; with running ones they do not
                     double v = trainingForward
                             ? scale * (gv - sumDy / count - xh.get(at + s) * sumDyXh / count)
                             : scale * gv;
-                    out.put(at + s, (float) v);
+                    out.set(at + s, v);
                 }
             }
         }

@@ -1,7 +1,7 @@
 package org.streamdl.dnn.layers;
 
-import java.nio.FloatBuffer;
 import org.streamdl.dnn.Context;
+import org.streamdl.dnn.Values;
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
@@ -14,7 +14,7 @@ import org.streamdl.tensor.Tensor;
 public final class Dropout implements Layer {
     private final String name;
     private final double probability;
-    private float[] mask;     // scale per element of the last training forward, 0 or 1/(1-p)
+    private double[] mask;     // scale per element of the last training forward, 0 or 1/(1-p)
 
     public Dropout(String name, double probability) {
         Checks.argument(probability >= 0 && probability < 1, "%s: dropout probability must be in [0, 1) but was %s",
@@ -30,15 +30,15 @@ public final class Dropout implements Layer {
             return x;
         }
         Tensor in = x.contiguous(ctx.step());
-        Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, x.shape());
+        Tensor y = ctx.step().allocateUninitialized(x.dtype(), x.shape());
         int n = (int) x.elementCount();
-        mask = new float[n];
-        float keep = (float) (1 / (1 - probability));
-        FloatBuffer a = in.buffer().asFloatBuffer();
-        FloatBuffer out = y.buffer().asFloatBuffer();
+        mask = new double[n];
+        double keep = 1 / (1 - probability);
+        Values a = Values.of(in);
+        Values out = Values.of(y);
         for (int i = 0; i < n; i++) {
-            mask[i] = ctx.rng().nextDouble() < probability ? 0f : keep;
-            out.put(i, a.get((int) in.offset() + i) * mask[i]);
+            mask[i] = ctx.rng().nextDouble() < probability ? 0 : keep;
+            out.set(i, a.get(i) * mask[i]);
         }
         return y;
     }
@@ -49,11 +49,11 @@ public final class Dropout implements Layer {
             return dy;
         }
         Tensor g = dy.contiguous(ctx.step());
-        Tensor dx = ctx.step().allocateUninitialized(DType.FLOAT32, g.shape());
-        FloatBuffer a = g.buffer().asFloatBuffer();
-        FloatBuffer out = dx.buffer().asFloatBuffer();
+        Tensor dx = ctx.step().allocateUninitialized(g.dtype(), g.shape());
+        Values a = Values.of(g);
+        Values out = Values.of(dx);
         for (int i = 0; i < mask.length; i++) {
-            out.put(i, a.get((int) g.offset() + i) * mask[i]);
+            out.set(i, a.get(i) * mask[i]);
         }
         return dx;
     }

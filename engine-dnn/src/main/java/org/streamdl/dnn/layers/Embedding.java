@@ -1,9 +1,9 @@
 package org.streamdl.dnn.layers;
 
-import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.List;
 import org.streamdl.dnn.Context;
+import org.streamdl.dnn.Values;
 import org.streamdl.dnn.Parameter;
 import org.streamdl.dnn.ParameterFactory;
 import org.streamdl.tensor.Checks;
@@ -40,16 +40,16 @@ public final class Embedding implements Layer {
         long[] dims = new long[x.rank() + 1];
         System.arraycopy(x.shape().dims(), 0, dims, 0, x.rank());
         dims[x.rank()] = dim;
-        Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, Shape.of(dims));
-        FloatBuffer w = weight.value().buffer().asFloatBuffer();
-        FloatBuffer out = y.buffer().asFloatBuffer();
-        float[] row = new float[dim];
+        Tensor y = ctx.step().allocateUninitialized(weight.value().dtype(), Shape.of(dims));
+        Values w = Values.of(weight.value());
+        Values out = Values.of(y);
+        double[] row = new double[dim];
         for (int i = 0; i < indices.length; i++) {
             int index = indices[i];
             Checks.argument(index >= 0 && index < vocabulary, "%s: index %s at position %s is outside [0, %s)",
                     this, index, i, vocabulary);
-            w.get(index * dim, row);
-            out.put(i * dim, row);
+            w.get(index * dim, row, dim);
+            out.set(i * dim, row, dim);
         }
         return y;
     }
@@ -57,16 +57,15 @@ public final class Embedding implements Layer {
     @Override
     public Tensor backward(Tensor dy, Context ctx) {
         Checks.state(indices != null, "%s: backward before forward", this);
-        FloatBuffer g = dy.contiguous(ctx.step()).buffer().asFloatBuffer();
-        int gb = (int) dy.contiguous(ctx.step()).offset();
-        FloatBuffer wg = weight.grad().buffer().asFloatBuffer();
-        for (int i = 0; i < weight.grad().elementCount(); i++) {
-            wg.put(i, 0f);
+        Values g = Values.of(dy.contiguous(ctx.step()));
+        Values wg = Values.of(weight.grad());
+        for (int i = 0; i < wg.size(); i++) {
+            wg.set(i, 0);
         }
         for (int i = 0; i < indices.length; i++) {
             int row = indices[i] * dim;
             for (int j = 0; j < dim; j++) {
-                wg.put(row + j, wg.get(row + j) + g.get(gb + i * dim + j));
+                wg.add(row + j, g.get(i * dim + j));
             }
         }
         return null;

@@ -1,7 +1,7 @@
 package org.streamdl.dnn.layers;
 
-import java.nio.FloatBuffer;
 import org.streamdl.dnn.Context;
+import org.streamdl.dnn.Values;
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Shape;
@@ -23,16 +23,16 @@ public final class GlobalAvgPool2d implements Layer {
         Tensor in = x.contiguous(ctx.step());
         int planes = (int) (x.shape().dim(0) * x.shape().dim(1));
         int area = (int) (x.shape().dim(2) * x.shape().dim(3));
-        Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, Shape.of(x.shape().dim(0), x.shape().dim(1), 1, 1));
-        FloatBuffer a = in.buffer().asFloatBuffer();
-        FloatBuffer out = y.buffer().asFloatBuffer();
+        Tensor y = ctx.step().allocateUninitialized(x.dtype(), Shape.of(x.shape().dim(0), x.shape().dim(1), 1, 1));
+        Values a = Values.of(in);
+        Values out = Values.of(y);
         for (int p = 0; p < planes; p++) {
             double sum = 0;
-            int base = (int) in.offset() + p * area;
+            int base = p * area;
             for (int i = 0; i < area; i++) {
                 sum += a.get(base + i);
             }
-            out.put(p, (float) (sum / area));
+            out.set(p, sum / area);
         }
         return y;
     }
@@ -41,15 +41,15 @@ public final class GlobalAvgPool2d implements Layer {
     public Tensor backward(Tensor dy, Context ctx) {
         Checks.state(inputShape != null, "%s: backward before forward", this);
         Tensor g = dy.contiguous(ctx.step());
-        Tensor dx = ctx.step().allocateUninitialized(DType.FLOAT32, inputShape);
+        Tensor dx = ctx.step().allocateUninitialized(g.dtype(), inputShape);
         int planes = (int) (inputShape.dim(0) * inputShape.dim(1));
         int area = (int) (inputShape.dim(2) * inputShape.dim(3));
-        FloatBuffer a = g.buffer().asFloatBuffer();
-        FloatBuffer out = dx.buffer().asFloatBuffer();
+        Values a = Values.of(g);
+        Values out = Values.of(dx);
         for (int p = 0; p < planes; p++) {
-            float share = a.get((int) g.offset() + p) / area;
+            double share = a.get(p) / area;
             for (int i = 0; i < area; i++) {
-                out.put(p * area + i, share);
+                out.set(p * area + i, share);
             }
         }
         return dx;

@@ -1,7 +1,7 @@
 package org.streamdl.dnn.layers;
 
-import java.nio.FloatBuffer;
 import java.util.List;
+import org.streamdl.dnn.Values;
 import org.streamdl.dnn.Context;
 import org.streamdl.dnn.Parameter;
 import org.streamdl.dnn.ParameterFactory;
@@ -43,33 +43,32 @@ public final class LayerNorm implements Layer {
                 "%s: expected input (..., %s) but got %s", this, features, x.shape());
         Tensor in = x.contiguous(ctx.step());
         int rows = (int) (x.elementCount() / features);
-        FloatBuffer a = in.buffer().asFloatBuffer();
-        int base = (int) in.offset();
-        Tensor y = ctx.step().allocateUninitialized(DType.FLOAT32, x.shape());
-        normalized = ctx.step().allocateUninitialized(DType.FLOAT32, x.shape());
-        FloatBuffer out = y.buffer().asFloatBuffer();
-        FloatBuffer xh = normalized.buffer().asFloatBuffer();
-        FloatBuffer gamma = weight.value().buffer().asFloatBuffer();
-        FloatBuffer beta = bias.value().buffer().asFloatBuffer();
+        Values a = Values.of(in);
+        Tensor y = ctx.step().allocateUninitialized(x.dtype(), x.shape());
+        normalized = ctx.step().allocateUninitialized(x.dtype(), x.shape());
+        Values out = Values.of(y);
+        Values xh = Values.of(normalized);
+        Values gamma = Values.of(weight.value());
+        Values beta = Values.of(bias.value());
         inverseStd = new double[rows];
         for (int r = 0; r < rows; r++) {
             int at = r * features;
             double sum = 0;
             for (int j = 0; j < features; j++) {
-                sum += a.get(base + at + j);
+                sum += a.get(at + j);
             }
             double mean = sum / features;
             double squares = 0;
             for (int j = 0; j < features; j++) {
-                double d = a.get(base + at + j) - mean;
+                double d = a.get(at + j) - mean;
                 squares += d * d;
             }
             double inv = 1 / Math.sqrt(squares / features + epsilon);
             inverseStd[r] = inv;
             for (int j = 0; j < features; j++) {
-                double v = (a.get(base + at + j) - mean) * inv;
-                xh.put(at + j, (float) v);
-                out.put(at + j, (float) (gamma.get(j) * v + beta.get(j)));
+                double v = (a.get(at + j) - mean) * inv;
+                xh.set(at + j, v);
+                out.set(at + j, (gamma.get(j) * v + beta.get(j)));
             }
         }
         return y;
@@ -80,20 +79,19 @@ public final class LayerNorm implements Layer {
         Checks.state(normalized != null, "%s: backward before forward", this);
         Tensor g = dy.contiguous(ctx.step());
         int rows = inverseStd.length;
-        FloatBuffer d = g.buffer().asFloatBuffer();
-        int base = (int) g.offset();
-        FloatBuffer xh = normalized.buffer().asFloatBuffer();
-        FloatBuffer gamma = weight.value().buffer().asFloatBuffer();
+        Values d = Values.of(g);
+        Values xh = Values.of(normalized);
+        Values gamma = Values.of(weight.value());
         double[] dGamma = new double[features];
         double[] dBeta = new double[features];
-        Tensor dx = ctx.step().allocateUninitialized(DType.FLOAT32, normalized.shape());
-        FloatBuffer out = dx.buffer().asFloatBuffer();
+        Tensor dx = ctx.step().allocateUninitialized(normalized.dtype(), normalized.shape());
+        Values out = Values.of(dx);
         for (int r = 0; r < rows; r++) {
             int at = r * features;
             double sumG = 0;
             double sumGXh = 0;
             for (int j = 0; j < features; j++) {
-                double gv = d.get(base + at + j);
+                double gv = d.get(at + j);
                 double gh = gv * gamma.get(j);          // gradient w.r.t. x̂
                 dGamma[j] += gv * xh.get(at + j);
                 dBeta[j] += gv;
@@ -101,15 +99,15 @@ public final class LayerNorm implements Layer {
                 sumGXh += gh * xh.get(at + j);
             }
             for (int j = 0; j < features; j++) {
-                double gh = d.get(base + at + j) * gamma.get(j);
-                out.put(at + j, (float) (inverseStd[r] * (gh - sumG / features - xh.get(at + j) * sumGXh / features)));
+                double gh = d.get(at + j) * gamma.get(j);
+                out.set(at + j, (inverseStd[r] * (gh - sumG / features - xh.get(at + j) * sumGXh / features)));
             }
         }
-        FloatBuffer wg = weight.grad().buffer().asFloatBuffer();
-        FloatBuffer bg = bias.grad().buffer().asFloatBuffer();
+        Values wg = Values.of(weight.grad());
+        Values bg = Values.of(bias.grad());
         for (int j = 0; j < features; j++) {
-            wg.put(j, (float) dGamma[j]);
-            bg.put(j, (float) dBeta[j]);
+            wg.set(j, dGamma[j]);
+            bg.set(j, dBeta[j]);
         }
         return dx;
     }

@@ -1,7 +1,7 @@
 package org.streamdl.dnn.layers;
 
-import java.nio.FloatBuffer;
 import org.streamdl.dnn.Context;
+import org.streamdl.dnn.Values;
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
@@ -30,16 +30,16 @@ public final class Softmax implements Layer {
 
     @Override
     public Tensor forward(Tensor x, Context ctx) {
-        Checks.argument(x.rank() >= 1 && x.dtype() == DType.FLOAT32, "%s: expected float32 input but got %s %s",
-                this, x.dtype(), x.shape());
+        Checks.argument(x.rank() >= 1, "%s: expected an input of rank 1 or more but got %s", this, x.shape());
+        Values.checkFloating(this, x);
         Tensor in = x.contiguous(ctx.step());
-        output = ctx.step().allocateUninitialized(DType.FLOAT32, x.shape());
-        FloatBuffer a = in.buffer().asFloatBuffer();
-        FloatBuffer y = output.buffer().asFloatBuffer();
+        output = ctx.step().allocateUninitialized(x.dtype(), x.shape());
+        Values a = Values.of(in);
+        Values y = Values.of(output);
         int width = (int) x.shape().dim(-1);
         int rows = width == 0 ? 0 : (int) (x.elementCount() / width);
         for (int r = 0; r < rows; r++) {
-            int base = (int) in.offset() + r * width;
+            int base = r * width;
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < width; j++) {
                 max = Math.max(max, a.get(base + j));
@@ -51,7 +51,7 @@ public final class Softmax implements Layer {
             double logSum = Math.log(sum) + max;
             for (int j = 0; j < width; j++) {
                 double logP = a.get(base + j) - logSum;
-                y.put(r * width + j, (float) (log ? logP : Math.exp(logP)));
+                y.set(r * width + j, log ? logP : Math.exp(logP));
             }
         }
         return output;
@@ -61,24 +61,24 @@ public final class Softmax implements Layer {
     public Tensor backward(Tensor dy, Context ctx) {
         Checks.state(output != null, "%s: backward before forward", this);
         Tensor g = dy.contiguous(ctx.step());
-        Tensor dx = ctx.step().allocateUninitialized(DType.FLOAT32, g.shape());
-        FloatBuffer gy = g.buffer().asFloatBuffer();
-        FloatBuffer y = output.buffer().asFloatBuffer();
-        FloatBuffer out = dx.buffer().asFloatBuffer();
+        Tensor dx = ctx.step().allocateUninitialized(output.dtype(), g.shape());
+        Values gy = Values.of(g);
+        Values y = Values.of(output);
+        Values out = Values.of(dx);
         int width = (int) g.shape().dim(-1);
         int rows = width == 0 ? 0 : (int) (g.elementCount() / width);
         for (int r = 0; r < rows; r++) {
-            int gb = (int) g.offset() + r * width;
+            int gb = r * width;
             int yb = r * width;
             double dot = 0;
             for (int j = 0; j < width; j++) {
-                dot += log ? gy.get(gb + j) : (double) gy.get(gb + j) * y.get(yb + j);
+                dot += log ? gy.get(gb + j) : gy.get(gb + j) * y.get(yb + j);
             }
             for (int j = 0; j < width; j++) {
                 double v = log
                         ? gy.get(gb + j) - Math.exp(y.get(yb + j)) * dot
                         : y.get(yb + j) * (gy.get(gb + j) - dot);
-                out.put(yb + j, (float) v);
+                out.set(yb + j, v);
             }
         }
         return dx;

@@ -1,6 +1,6 @@
 package org.streamdl.dnn.losses;
 
-import java.nio.FloatBuffer;
+import org.streamdl.dnn.Values;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
@@ -16,8 +16,9 @@ public final class ElementwiseLoss implements Loss {
 
     private final Kind kind;
     private final double beta;
-    private float[] predictions;
-    private float[] targets;
+    private double[] predictions;
+    private double[] targets;
+    private DType dtype;
     private org.streamdl.tensor.Shape shape;
 
     private ElementwiseLoss(Kind kind, double beta) {
@@ -48,10 +49,12 @@ public final class ElementwiseLoss implements Loss {
     public double forward(Tensor p, Tensor t, Allocator step) {
         Checks.argument(p.shape().equals(t.shape()), "%s: predictions %s and targets %s differ in shape",
                 name(), p.shape(), t.shape());
-        Checks.argument(p.dtype() == DType.FLOAT32 && t.dtype() == DType.FLOAT32,
-                "%s: expected float32 predictions and targets but got %s and %s", name(), p.dtype(), t.dtype());
-        predictions = org.streamdl.tensor.ops.Convert.toFloatArray(p);
-        targets = org.streamdl.tensor.ops.Convert.toFloatArray(t);
+        Checks.argument(p.dtype() == t.dtype() && (p.dtype() == DType.FLOAT32 || p.dtype() == DType.FLOAT64),
+                "%s: expected float32 or float64 predictions and targets of one dtype but got %s and %s",
+                name(), p.dtype(), t.dtype());
+        predictions = doubles(p, step);
+        targets = doubles(t, step);
+        dtype = p.dtype();
         shape = p.shape();
         double sum = 0;
         for (int i = 0; i < predictions.length; i++) {
@@ -71,8 +74,8 @@ public final class ElementwiseLoss implements Loss {
     @Override
     public Tensor gradient(Allocator step) {
         Checks.state(predictions != null, "%s: gradient before forward", name());
-        Tensor g = step.allocateUninitialized(DType.FLOAT32, shape);
-        FloatBuffer out = g.buffer().asFloatBuffer();
+        Tensor g = step.allocateUninitialized(dtype, shape);
+        Values out = Values.of(g);
         double scale = 1.0 / Math.max(predictions.length, 1);
         for (int i = 0; i < predictions.length; i++) {
             double x = predictions[i];
@@ -83,9 +86,15 @@ public final class ElementwiseLoss implements Loss {
                 case SMOOTH_L1 -> Math.abs(d) < beta ? d / beta : Math.signum(d);
                 case BCE_WITH_LOGITS -> (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))) - targets[i];
             };
-            out.put(i, (float) (v * scale));
+            out.set(i, (v * scale));
         }
         return g;
+    }
+
+    private static double[] doubles(Tensor t, Allocator step) {
+        double[] values = new double[(int) t.elementCount()];
+        Values.of(t.contiguous(step)).get(0, values, values.length);
+        return values;
     }
 
     private String name() {

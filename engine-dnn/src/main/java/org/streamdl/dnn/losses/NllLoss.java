@@ -1,6 +1,6 @@
 package org.streamdl.dnn.losses;
 
-import java.nio.FloatBuffer;
+import org.streamdl.dnn.Values;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
@@ -11,6 +11,7 @@ import org.streamdl.tensor.ops.Convert;
 public final class NllLoss implements Loss {
     private int[] labels;
     private org.streamdl.tensor.Shape shape;
+    private DType dtype;
 
     @Override
     public double forward(Tensor logProbabilities, Tensor targets, Allocator step) {
@@ -22,11 +23,12 @@ public final class NllLoss implements Loss {
                 "nll: expected int32 labels (%s) but got %s %s", n, targets.dtype(), targets.shape());
         labels = Convert.toIntArray(targets);
         shape = logProbabilities.shape();
-        float[] lp = Convert.toFloatArray(logProbabilities);
+        Values lp = Values.of(logProbabilities.contiguous(step));
+        dtype = logProbabilities.dtype();
         double sum = 0;
         for (int i = 0; i < n; i++) {
             Checks.argument(labels[i] >= 0 && labels[i] < c, "nll: label %s of row %s is outside [0, %s)", labels[i], i, c);
-            sum -= lp[i * c + labels[i]];
+            sum -= lp.get(i * c + labels[i]);
         }
         return n == 0 ? 0 : sum / n;
     }
@@ -34,11 +36,11 @@ public final class NllLoss implements Loss {
     @Override
     public Tensor gradient(Allocator step) {
         Checks.state(labels != null, "nll: gradient before forward");
-        Tensor g = step.allocate(DType.FLOAT32, shape);
-        FloatBuffer out = g.buffer().asFloatBuffer();
+        Tensor g = step.allocate(dtype, shape);
+        Values out = Values.of(g);
         int c = (int) shape.dim(1);
         for (int i = 0; i < labels.length; i++) {
-            out.put(i * c + labels[i], -1f / labels.length);
+            out.set(i * c + labels[i], -1.0 / labels.length);
         }
         return g;
     }

@@ -1,7 +1,7 @@
 package org.streamdl.dnn.losses;
 
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
+import org.streamdl.dnn.Values;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
@@ -30,17 +30,16 @@ public final class SoftmaxCrossEntropy implements Loss {
 
     @Override
     public double forward(Tensor logits, Tensor targets, Allocator step) {
-        Checks.argument(logits.rank() == 2 && logits.dtype() == DType.FLOAT32,
-                "cross-entropy: expected float32 logits (N, C) but got %s %s", logits.dtype(), logits.shape());
+        Checks.argument(logits.rank() == 2 && (logits.dtype() == DType.FLOAT32 || logits.dtype() == DType.FLOAT64),
+                "cross-entropy: expected float32 or float64 logits (N, C) but got %s %s", logits.dtype(), logits.shape());
         int n = (int) logits.shape().dim(0);
         int c = (int) logits.shape().dim(1);
         Checks.argument(targets.rank() == 1 && targets.shape().dim(0) == n && targets.dtype() == DType.INT32,
                 "cross-entropy: expected int32 labels (%s) but got %s %s", n, targets.dtype(), targets.shape());
         Tensor x = logits.contiguous(step);
-        FloatBuffer in = x.buffer().asFloatBuffer();
-        int base = (int) x.offset();
-        probabilities = step.allocateUninitialized(DType.FLOAT32, logits.shape());
-        FloatBuffer p = probabilities.buffer().asFloatBuffer();
+        Values in = Values.of(x);
+        probabilities = step.allocateUninitialized(logits.dtype(), logits.shape());
+        Values p = Values.of(probabilities);
         labels = new int[n];
         ByteBuffer t = targets.contiguous(step).buffer();
         double total = 0;
@@ -48,7 +47,7 @@ public final class SoftmaxCrossEntropy implements Loss {
             int label = t.getInt((int) (targets.offset() + i) * 4);
             Checks.argument(label >= 0 && label < c, "cross-entropy: label %s of row %s is outside [0, %s)", label, i, c);
             labels[i] = label;
-            int row = base + i * c;
+            int row = i * c;
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < c; j++) {
                 max = Math.max(max, in.get(row + j));
@@ -69,7 +68,7 @@ public final class SoftmaxCrossEntropy implements Loss {
             }
             total += rowLoss;
             for (int j = 0; j < c; j++) {
-                p.put(i * c + j, (float) Math.exp(in.get(row + j) - logSum));
+                p.set(i * c + j, Math.exp(in.get(row + j) - logSum));
             }
         }
         return n == 0 ? 0 : total / n;
@@ -80,15 +79,15 @@ public final class SoftmaxCrossEntropy implements Loss {
         Checks.state(probabilities != null, "cross-entropy: gradient before forward");
         int n = labels.length;
         int c = (int) probabilities.shape().dim(1);
-        Tensor grad = step.allocateUninitialized(DType.FLOAT32, probabilities.shape());
-        FloatBuffer p = probabilities.buffer().asFloatBuffer();
-        FloatBuffer g = grad.buffer().asFloatBuffer();
-        float scale = 1f / n;
-        float smooth = (float) (labelSmoothing / c);
+        Tensor grad = step.allocateUninitialized(probabilities.dtype(), probabilities.shape());
+        Values p = Values.of(probabilities);
+        Values g = Values.of(grad);
+        double scale = 1.0 / n;
+        double smooth = labelSmoothing / c;
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < c; j++) {
-                float target = (j == labels[i] ? (float) (1 - labelSmoothing) : 0f) + smooth;
-                g.put(i * c + j, (p.get(i * c + j) - target) * scale);
+                double target = (j == labels[i] ? 1 - labelSmoothing : 0) + smooth;
+                g.set(i * c + j, (p.get(i * c + j) - target) * scale);
             }
         }
         return grad;

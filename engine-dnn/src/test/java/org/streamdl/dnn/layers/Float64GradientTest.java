@@ -17,9 +17,9 @@ import org.streamdl.tensor.ops.RandomFill;
 import org.streamdl.tensor.spi.Pool2dSpec;
 
 /**
- * Gradient checks in float64 on the reference kernels (ε 1e-6, bound 1e-6 relative) for the layers
- * that compute through the kernel plans; the float32 checks in {@link LayerGradientTest} cover the
- * rest until their hand-written loops run in float64 too.
+ * Gradient checks in float64 on the reference kernels (ε 1e-6, bound 1e-6 relative + 1e-8) for
+ * every layer, in training mode and for BatchNorm in evaluation mode too; the float32 checks in
+ * {@link LayerGradientTest} check the float32 path the same way at float32's looser bounds.
  */
 class Float64GradientTest {
     private Allocator params;
@@ -88,6 +88,67 @@ class Float64GradientTest {
                 .add(new Concat("cat", 1), "sum", "b")
                 .outputs("cat").build();
         GradientCheck.check(residual, input(3, 4), kernels);
+    }
+
+    /** Inputs kept at least 0.2 away from 0, so no kink lies within ε. */
+    private Tensor awayFromZero(long... dims) {
+        Tensor x = input(dims);
+        Tensor flat = x.reshape(x.elementCount());
+        for (long i = 0; i < flat.elementCount(); i++) {
+            double v = flat.getDouble(i);
+            flat.set(v >= 0 ? v + 0.2 : v - 0.2, i);
+        }
+        return x;
+    }
+
+    @Test
+    void reluAndPointwiseActivations() {
+        GradientCheck.check(new Relu("relu"), awayFromZero(3, 8), kernels);
+        GradientCheck.check(Activation.sigmoid("sigmoid"), input(3, 7), kernels);
+        GradientCheck.check(Activation.tanh("tanh"), input(3, 7), kernels);
+        GradientCheck.check(Activation.leakyRelu("leaky", 0.1), awayFromZero(3, 7), kernels);
+        GradientCheck.check(Activation.gelu("gelu"), input(3, 7), kernels);
+        GradientCheck.check(Activation.identity("id"), input(3, 7), kernels);
+    }
+
+    @Test
+    void erfBehindGeluHasDoublePrecision() {
+        double[][] known = {{0.5, 0.5204998778130465}, {1, 0.8427007929497149}, {2, 0.9953222650189527},
+                {-3, -0.9999779095030014}, {0.01, 0.011283415555849618}, {5.5, 0.9999999999999927}};
+        for (double[] k : known) {
+            org.junit.jupiter.api.Assertions.assertEquals(k[1], Activation.erf(k[0]), 1e-15, "erf(" + k[0] + ")");
+        }
+    }
+
+    @Test
+    void softmaxAndLogSoftmax() {
+        GradientCheck.check(Softmax.softmax("softmax"), input(4, 6), kernels);
+        GradientCheck.check(Softmax.logSoftmax("logsoftmax"), input(4, 6), kernels);
+    }
+
+    @Test
+    void globalAveragePoolingAndReshape() {
+        GradientCheck.check(new GlobalAvgPool2d("gap"), input(2, 3, 4, 5), kernels);
+        GradientCheck.check(new Reshape("r", 3, -1), input(2, 3, 4), kernels);
+    }
+
+    @Test
+    void batchNormInTrainingAndEvaluationAndLayerNorm() {
+        GradientCheck.check(new BatchNorm(factory, "bn2d", 3), input(4, 3, 2, 2), kernels);
+        GradientCheck.check(new BatchNorm(factory, "bn1d", 5), input(6, 5), kernels);
+        GradientCheck.check(new BatchNorm(factory, "bn-eval", 3), input(4, 3, 2, 2), kernels, false);
+        GradientCheck.check(new LayerNorm(factory, "ln", 6), input(3, 6), kernels);
+    }
+
+    @Test
+    void seededDropoutAndEmbedding() {
+        GradientCheck.check(new Dropout("drop", 0.5), input(3, 4), kernels);
+        Tensor indices = params.allocate(DType.INT32, 2, 3);
+        int[] ids = {0, 4, 2, 2, 1, 4};
+        for (int i = 0; i < ids.length; i++) {
+            indices.set(ids[i], i / 3, i % 3);
+        }
+        GradientCheck.check(new Embedding(factory, "emb", 5, 3), indices, kernels);
     }
 
     @Test

@@ -33,22 +33,29 @@ class LossTest {
         return Convert.fromFloats(v, s, a);
     }
 
-    /** Central differences in float32 predictions, loss accumulated in double. */
+    /**
+     * Central differences in float64 (ε 1e-6, bound 1e-6 relative + 1e-8): the predictions, and
+     * float targets, are widened to float64 and the loss runs in float64 on every coordinate.
+     */
     private void gradientCheck(Supplier<Loss> loss, Tensor predictions, Tensor targets) {
+        Tensor p = Convert.to(predictions, DType.FLOAT64, a);
+        Tensor t = targets.dtype() == DType.FLOAT32 ? Convert.to(targets, DType.FLOAT64, a) : targets;
         Loss analytic = loss.get();
-        analytic.forward(predictions, targets, a);
-        float[] g = Convert.toFloatArray(analytic.gradient(a));
-        Tensor flat = predictions.reshape(predictions.elementCount());
-        double eps = 1e-2;
-        for (int i = 0; i < g.length; i++) {
-            float original = flat.getFloat(i);
+        analytic.forward(p, t, a);
+        Tensor g = analytic.gradient(a);
+        assertEquals(DType.FLOAT64, g.dtype());
+        Tensor grads = g.reshape(g.elementCount());
+        Tensor flat = p.reshape(p.elementCount());
+        double eps = 1e-6;
+        for (int i = 0; i < flat.elementCount(); i++) {
+            double original = flat.getDouble(i);
             flat.set(original + eps, i);
-            double plus = loss.get().forward(predictions, targets, a);
+            double plus = loss.get().forward(p, t, a);
             flat.set(original - eps, i);
-            double minus = loss.get().forward(predictions, targets, a);
+            double minus = loss.get().forward(p, t, a);
             flat.set(original, i);
             double numeric = (plus - minus) / (2 * eps);
-            assertEquals(numeric, g[i], 1e-3 + 1e-2 * Math.abs(numeric), "gradient element " + i);
+            assertEquals(numeric, grads.getDouble(i), 1e-8 + 1e-6 * Math.abs(numeric), "gradient element " + i);
         }
     }
 

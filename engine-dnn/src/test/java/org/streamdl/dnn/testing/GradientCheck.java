@@ -35,11 +35,16 @@ public final class GradientCheck {
     private GradientCheck() {}
 
     public static void check(Layer layer, Tensor input, Kernels kernels) {
+        check(layer, input, kernels, true);
+    }
+
+    /** As {@link #check(Layer, Tensor, Kernels)}, with forward passes in training or inference mode. */
+    public static void check(Layer layer, Tensor input, Kernels kernels, boolean training) {
         try (Allocator a = Allocator.root("gradient-check", 256L << 20)) {
             Tensor r;
             Tensor dx;
             try (Allocator step = a.newChild("analytic", 128L << 20)) {
-                Context ctx = Context.training(step, kernels, new Rng(1));
+                Context ctx = context(step, kernels, training);
                 Tensor y = layer.forward(input, ctx);
                 r = a.allocate(y.dtype(), y.shape());
                 RandomFill.uniform(r, -1, 1, new Rng(7));
@@ -47,13 +52,13 @@ public final class GradientCheck {
                 dx = g == null ? null : Convert.to(g, DType.FLOAT64, a);
             }
             List<String> failures = new ArrayList<>();
-            Bounds bounds = input.dtype() == DType.FLOAT64 ? FLOAT64 : FLOAT32;
+            Bounds bounds = r.dtype() == DType.FLOAT64 ? FLOAT64 : FLOAT32;
             if (dx != null) {
-                compare("input", input, dx, t -> loss(layer, input, r, kernels), bounds, failures);
+                compare("input", input, dx, t -> loss(layer, input, r, kernels, training), bounds, failures);
             }
             for (Parameter p : layer.parameters()) {
                 Tensor analytic = Convert.to(p.grad(), DType.FLOAT64, a);
-                compare(p.name(), p.value(), analytic, t -> loss(layer, input, r, kernels), bounds, failures);
+                compare(p.name(), p.value(), analytic, t -> loss(layer, input, r, kernels, training), bounds, failures);
             }
             if (!failures.isEmpty()) {
                 fail(layer + ": gradient check failed at\n" + String.join("\n", failures.subList(0, Math.min(8, failures.size()))));
@@ -84,9 +89,13 @@ public final class GradientCheck {
         }
     }
 
-    private static double loss(Layer layer, Tensor input, Tensor r, Kernels kernels) {
+    private static Context context(Allocator step, Kernels kernels, boolean training) {
+        return training ? Context.training(step, kernels, new Rng(1)) : Context.inference(step, kernels);
+    }
+
+    private static double loss(Layer layer, Tensor input, Tensor r, Kernels kernels, boolean training) {
         try (Allocator step = Allocator.root("numeric", 128L << 20)) {
-            Tensor y = layer.forward(input, Context.training(step, kernels, new Rng(1)));
+            Tensor y = layer.forward(input, context(step, kernels, training));
             long n = y.elementCount();
             Tensor yv = y.contiguous(step).reshape(n);
             Tensor rv = r.reshape(n);
