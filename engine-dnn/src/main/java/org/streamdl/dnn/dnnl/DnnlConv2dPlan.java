@@ -161,7 +161,7 @@ final class DnnlConv2dPlan implements Conv2dPlan {
         backend.enterKernel(spec.flops());
         int n = 0;
         args.position(n++).arg(DNNL_ARG_SRC).memory(fwdSrc.input(x));
-        args.position(n++).arg(DNNL_ARG_WEIGHTS).memory(fwdWeights.input(w));
+        args.position(n++).arg(DNNL_ARG_WEIGHTS).memory(fwdWeights.inputUnlessUnchanged(w));
         args.position(n++).arg(DNNL_ARG_DST).memory(fwdDst.output(y));
         if (spec.hasBias()) {
             Conv2dPlan.check(spec, "b", spec.biasShape(), b);

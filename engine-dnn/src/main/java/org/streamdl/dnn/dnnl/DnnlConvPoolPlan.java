@@ -245,7 +245,7 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
         handles.bind(blocked, convOut);
         int n = 0;
         args.position(n++).arg(DNNL_ARG_SRC).memory(x.input(tx));
-        args.position(n++).arg(DNNL_ARG_WEIGHTS).memory(w.input(tw));
+        args.position(n++).arg(DNNL_ARG_WEIGHTS).memory(w.inputUnlessUnchanged(tw));
         args.position(n++).arg(DNNL_ARG_DST).memory(blocked);
         if (c.hasBias()) {
             Conv2dPlan.check(spec, "b", c.biasShape(), tb);

@@ -8,6 +8,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
 
+import java.nio.ByteBuffer;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
@@ -32,6 +33,9 @@ final class Layout {
     private final dnnl_primitive toInternal;
     private final dnnl_primitive toUser;
     private final dnnl_exec_arg_t args = new dnnl_exec_arg_t(2);
+    static final long SNAPSHOT_LIMIT = 1 << 20;
+    private ByteBuffer snapshot;          // the user bytes behind the internal copy, when valid
+    private boolean snapshotValid;
 
     Layout(DnnlBackend backend, Native handles, Allocator scratch, dnnl_memory_desc userMd, dnnl_memory_desc preferred,
            boolean input, boolean output) {
@@ -69,12 +73,43 @@ final class Layout {
 
     /** The memory the primitive reads: {@code t} itself, or its copy in the preferred layout. */
     dnnl_memory input(Tensor t) {
+        snapshotValid = false;
+        return reorderIn(t);
+    }
+
+    private dnnl_memory reorderIn(Tensor t) {
         handles.bind(user, t);
         if (internal == null) {
             return user;
         }
         run(toInternal, user, internal);
         return internal;
+    }
+
+    /**
+     * As {@link #input}, but skips the reorder when {@code t} holds the bytes it held at the last
+     * call of this method: weights at inference are reordered once, not per call. Comparing is a
+     * vectorized memory compare, far cheaper than a reorder primitive; above {@link #SNAPSHOT_LIMIT}
+     * bytes the copy it needs is not worth keeping and every call reorders.
+     */
+    dnnl_memory inputUnlessUnchanged(Tensor t) {
+        long bytes = t.elementCount() * t.dtype().byteSize();
+        if (internal == null || bytes > SNAPSHOT_LIMIT) {
+            return input(t);
+        }
+        int from = (int) (t.offset() * t.dtype().byteSize());
+        ByteBuffer now = t.buffer().slice(from, (int) bytes);
+        if (snapshotValid && snapshot.equals(now)) {
+            return internal;
+        }
+        dnnl_memory m = reorderIn(t);
+        if (snapshot == null) {
+            snapshot = ByteBuffer.allocate((int) bytes);
+        }
+        snapshot.clear();
+        snapshot.put(now).flip();
+        snapshotValid = true;
+        return m;
     }
 
     /** The memory the primitive writes; call {@link #finishOutput} after it ran. */

@@ -194,6 +194,41 @@ class DnnlBackendTest {
         }
     }
 
+    @Test
+    void weightsReorderedOnceAreReorderedAgainWhenTheyChange() {
+        org.streamdl.tensor.spi.ConvPoolSpec block = org.streamdl.tensor.spi.ConvPoolSpec.of(
+                Conv2dSpec.of(Shape.of(1, 1, 12, 12), 6, 5, 5).withPadding(2, 2).withRelu(true), Pool2dSpec.Kind.MAX, 2, 2);
+        Conv2dSpec conv = Conv2dSpec.of(Shape.of(1, 6, 6, 6), 8, 3, 3);
+        Tensor x = random(block.inputShape(), 1);
+        Tensor wt = random(block.conv().weightShape(), 2);
+        Tensor b = random(block.conv().biasShape(), 3);
+        Tensor x2 = random(conv.inputShape(), 4);
+        Tensor w2 = random(conv.weightShape(), 5);
+        Tensor b2 = random(conv.biasShape(), 6);
+        try (org.streamdl.tensor.spi.ConvPoolPlan r = reference.planConvPool(block).orElseThrow();
+             org.streamdl.tensor.spi.ConvPoolPlan d = dnnl.planConvPool(block).orElseThrow();
+             Conv2dPlan rc = reference.planConv2d(conv).orElseThrow();
+             Conv2dPlan dc = dnnl.planConv2d(conv).orElseThrow()) {
+            for (int round = 0; round < 3; round++) {
+                Tensor expected = a.allocate(DType.FLOAT32, block.outputShape());
+                Tensor actual = a.allocate(DType.FLOAT32, block.outputShape());
+                r.forward(x, wt, b, expected, null);
+                d.forward(x, wt, b, actual, null);
+                d.forward(x, wt, b, actual, null); // the second call reuses the reordered weights
+                assertClose(expected, actual, F32);
+                Tensor expected2 = a.allocate(DType.FLOAT32, conv.outputShape());
+                Tensor actual2 = a.allocate(DType.FLOAT32, conv.outputShape());
+                rc.forward(x2, w2, b2, expected2);
+                dc.forward(x2, w2, b2, actual2);
+                dc.forward(x2, w2, b2, actual2);
+                assertClose(expected2, actual2, F32);
+                // an optimizer step changes one weight in place: the next call must see it
+                wt.set(wt.getDouble(round, 0, 2, 2) + 0.5, round, 0, 2, 2);
+                w2.set(w2.getDouble(round, round, 1, 1) - 0.5, round, round, 1, 1);
+            }
+        }
+    }
+
     private Tensor[] runBlock(org.streamdl.tensor.spi.ConvPoolPlan plan, org.streamdl.tensor.spi.ConvPoolSpec spec,
                               Tensor x, Tensor w, Tensor b, Tensor dy) {
         Tensor y = a.allocate(DType.FLOAT32, spec.outputShape());
