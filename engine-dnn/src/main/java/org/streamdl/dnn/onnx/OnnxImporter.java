@@ -19,6 +19,7 @@ import org.streamdl.dnn.layers.Add;
 import org.streamdl.dnn.layers.BatchNorm;
 import org.streamdl.dnn.layers.Concat;
 import org.streamdl.dnn.layers.Conv2d;
+import org.streamdl.dnn.layers.FakeQuantize;
 import org.streamdl.dnn.layers.Flatten;
 import org.streamdl.dnn.layers.GlobalAvgPool2d;
 import org.streamdl.dnn.layers.Graph;
@@ -48,7 +49,7 @@ public final class OnnxImporter {
     /** The operators this importer turns into layers, for the coverage report. */
     public static final Set<String> SUPPORTED = Set.of("Conv", "Gemm", "MatMul", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
             "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Flatten",
-            "Reshape", "Add", "Concat", "Dropout", "Identity", "Constant");
+            "Reshape", "Add", "Concat", "Dropout", "Identity", "Constant", "QuantizeLinear", "DequantizeLinear");
 
     private final String file;
     private final OnnxModel onnx;
@@ -60,6 +61,7 @@ public final class OnnxImporter {
     private final Set<String> usedNames = new java.util.HashSet<>();
     private final List<List<String>> layerInputs = new ArrayList<>();
     private ParameterFactory params;
+    private final Map<String, OnnxModel.Node> pendingQuantize = new HashMap<>(); // QuantizeLinear output → node
 
     private OnnxImporter(String file, OnnxModel onnx) {
         this.file = file;
@@ -110,6 +112,9 @@ public final class OnnxImporter {
             if (problems.size() > before && !node.outputs().isEmpty()) {
                 nodeOf.putIfAbsent(node.outputs().get(0), node.outputs().get(0)); // keep later nodes' reports precise
             }
+        }
+        for (OnnxModel.Node q : pendingQuantize.values()) {
+            problems.add(q.describe() + ": its output is not read by a DequantizeLinear (integer operators are not supported)");
         }
         String output = onnx.outputs().isEmpty() ? null : nodeOf.get(onnx.outputs().get(0).name());
         if (output == null && problems.isEmpty()) {
@@ -165,6 +170,14 @@ public final class OnnxImporter {
                     constants.put(n.outputs().get(0), value.t());
                 }
             }
+            case "QuantizeLinear" -> {
+                if (constant(n, 0) != null) {
+                    problems.add(n.describe() + ": quantizing a constant is not supported (weights come as int8 + DequantizeLinear)");
+                } else {
+                    pendingQuantize.put(n.outputs().get(0), n);
+                }
+            }
+            case "DequantizeLinear" -> dequantize(n);
             case "Conv" -> conv(n);
             case "Gemm" -> gemm(n);
             case "MatMul" -> matMul(n);
@@ -203,6 +216,86 @@ public final class OnnxImporter {
             case "BatchNormalization" -> batchNorm(n);
             default -> problems.add(n.describe() + ": operator " + n.opType() + " is not supported");
         }
+    }
+
+    /**
+     * A DequantizeLinear of a constant (int8/uint8 weights, int32 bias) folds into a float constant;
+     * one of a QuantizeLinear's output becomes a {@link FakeQuantize} layer: a QDQ pair imports as
+     * the exact fake-quantized float graph.
+     */
+    private void dequantize(OnnxModel.Node n) {
+        OnnxModel.Initializer scale = constant(n, 1);
+        OnnxModel.Initializer zero = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? constant(n, 2) : null;
+        if (scale == null || scale.dataType() != OnnxReader.FLOAT) {
+            problems.add(n.describe() + ": x_scale must be a float constant");
+            return;
+        }
+        OnnxModel.Initializer x = constant(n, 0);
+        if (x != null) {
+            constants.put(n.outputs().get(0), foldDequantize(n, x, scale, zero));
+            return;
+        }
+        OnnxModel.Node q = pendingQuantize.remove(n.inputs().get(0));
+        if (q == null) {
+            problems.add(n.describe() + ": dequantizes '" + n.inputs().get(0) + "', which is neither a constant nor a "
+                    + "QuantizeLinear output (integer operators are not supported)");
+            return;
+        }
+        OnnxModel.Initializer qScale = constant(q, 1);
+        OnnxModel.Initializer qZero = q.inputs().size() > 2 ? constant(q, 2) : null;
+        if (scale.elementCount() != 1 || qScale == null || !Arrays.equals(qScale.data(), scale.data())
+                || (zero == null) != (qZero == null) || (zero != null && !Arrays.equals(zero.data(), qZero.data()))) {
+            problems.add(n.describe() + ": only per-tensor QuantizeLinear/DequantizeLinear pairs with the same scale and "
+                    + "zero point are supported");
+            return;
+        }
+        double s = ByteBuffer.wrap(scale.data()).order(ByteOrder.LITTLE_ENDIAN).getFloat();
+        int zeroType = zero == null ? OnnxReader.UINT8 : zero.dataType();
+        long zp = zero == null ? 0 : zeroType == OnnxReader.UINT8 ? zero.data()[0] & 0xff : zero.data()[0];
+        if (zeroType != OnnxReader.UINT8 && zeroType != OnnxReader.INT8) {
+            problems.add(n.describe() + ": zero point of ONNX data type " + zeroType + " (uint8 or int8 expected)");
+            return;
+        }
+        String name = nameFor(n, null);
+        // the layer reads the quantizer's input directly: the pair is one fake-quantization
+        OnnxModel.Node pair = new OnnxModel.Node(n.name(), n.opType(), n.domain(), List.of(q.inputs().get(0)), n.outputs(),
+                n.attributes());
+        add(pair, zeroType == OnnxReader.UINT8 ? FakeQuantize.uint8(name, s, zp) : FakeQuantize.int8(name, s, zp), 1);
+    }
+
+    private OnnxModel.Initializer foldDequantize(OnnxModel.Node n, OnnxModel.Initializer x, OnnxModel.Initializer scale,
+                                                 OnnxModel.Initializer zero) {
+        long count = x.elementCount();
+        int axis = (int) n.intAttribute("axis", 1);
+        if (axis < 0) {
+            axis += x.dims().length;
+        }
+        long inner = 1;
+        for (int d = axis + 1; d < x.dims().length; d++) {
+            inner *= x.dims()[d];
+        }
+        long channels = scale.elementCount();
+        ByteBuffer q = ByteBuffer.wrap(x.data()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer scales = ByteBuffer.wrap(scale.data()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer zeros = zero == null ? null : ByteBuffer.wrap(zero.data()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out = ByteBuffer.allocate((int) count * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < count; i++) {
+            int c = channels == 1 ? 0 : (int) ((i / inner) % channels);
+            long value = integer(x.dataType(), q, i);
+            long zp = zeros == null ? 0 : integer(zero.dataType(), zeros, c);
+            out.putFloat(i * 4, (float) ((value - zp) * scales.getFloat(c * 4)));
+        }
+        return new OnnxModel.Initializer(x.name(), OnnxReader.FLOAT, x.dims(), out.array());
+    }
+
+    private static long integer(int dataType, ByteBuffer b, int index) {
+        return switch (dataType) {
+            case OnnxReader.INT8 -> b.get(index);
+            case OnnxReader.UINT8 -> b.get(index) & 0xff;
+            case OnnxReader.INT32 -> b.getInt(index * 4);
+            default -> throw new IllegalArgumentException("quantized data of ONNX data type " + dataType
+                    + " is not supported (int8, uint8, int32 are)");
+        };
     }
 
     private void conv(OnnxModel.Node n) {
