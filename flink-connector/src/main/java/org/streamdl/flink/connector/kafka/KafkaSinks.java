@@ -39,11 +39,13 @@ public final class KafkaSinks<T> {
     }
 
     public static KafkaSinks<Prediction> predictions(String bootstrapServers, String topic) {
-        return new KafkaSinks<>(bootstrapServers, topic, new PredictionSerializer(topic));
+        return new KafkaSinks<>(bootstrapServers, topic, new TopicSerializer<>(topic,
+                p -> p.key() == null ? null : p.key().getBytes(StandardCharsets.UTF_8), AvroRecords::encode));
     }
 
     public static KafkaSinks<DeadLetter> deadLetters(String bootstrapServers, String topic) {
-        return new KafkaSinks<>(bootstrapServers, topic, new DeadLetterSerializer(topic));
+        return new KafkaSinks<>(bootstrapServers, topic, new TopicSerializer<>(topic,
+                d -> d.origin().toString().getBytes(StandardCharsets.UTF_8), AvroRecords::encode));
     }
 
     public KafkaSinks<T> atLeastOnce() {
@@ -98,33 +100,15 @@ public final class KafkaSinks<T> {
         return b.build();
     }
 
-    private static final class PredictionSerializer implements KafkaRecordSerializationSchema<Prediction> {
-        private static final long serialVersionUID = 1L;
-        private final String topic;
+    /** Serializable, so the sink's serializer can carry these functions into the job. */
+    private interface Encoder<T> extends java.util.function.Function<T, byte[]>, java.io.Serializable {}
 
-        PredictionSerializer(String topic) {
-            this.topic = topic;
-        }
-
+    /** Writes each record to one topic, with its key and value from the two encoders. */
+    private record TopicSerializer<T>(String topic, Encoder<T> key, Encoder<T> value)
+            implements KafkaRecordSerializationSchema<T> {
         @Override
-        public ProducerRecord<byte[], byte[]> serialize(Prediction p, KafkaSinkContext context, Long timestamp) {
-            byte[] key = p.key() == null ? null : p.key().getBytes(StandardCharsets.UTF_8);
-            return new ProducerRecord<>(topic, null, timestamp, key, AvroRecords.encode(p));
-        }
-    }
-
-    private static final class DeadLetterSerializer implements KafkaRecordSerializationSchema<DeadLetter> {
-        private static final long serialVersionUID = 1L;
-        private final String topic;
-
-        DeadLetterSerializer(String topic) {
-            this.topic = topic;
-        }
-
-        @Override
-        public ProducerRecord<byte[], byte[]> serialize(DeadLetter d, KafkaSinkContext context, Long timestamp) {
-            byte[] key = d.origin().toString().getBytes(StandardCharsets.UTF_8);
-            return new ProducerRecord<>(topic, null, timestamp, key, AvroRecords.encode(d));
+        public ProducerRecord<byte[], byte[]> serialize(T record, KafkaSinkContext context, Long timestamp) {
+            return new ProducerRecord<>(topic, null, timestamp, key.apply(record), value.apply(record));
         }
     }
 }
