@@ -7,10 +7,13 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 
 import java.util.Optional;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
@@ -20,6 +23,7 @@ import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.javacpp.FloatPointer;
+import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.reference.ReferenceBackend;
@@ -42,12 +46,17 @@ final class DnnlMatmulPlan implements MatmulPlan {
     private final dnnl_memory bias;
     private final dnnl_exec_arg_t args;
     private final int argCount;
+    private final Layout packedB;      // b in oneDNN's packed layout when it is a layer's weights; else null
+    private final Allocator scratch;
     private ReferenceBackend fallbackBackend;
     private MatmulPlan fallback;
 
     private DnnlMatmulPlan(MatmulSpec spec, DnnlBackend backend, Native handles, dnnl_primitive primitive,
-                           dnnl_memory a, dnnl_memory b, dnnl_memory c, dnnl_memory bias, dnnl_memory alpha) {
+                           dnnl_memory a, dnnl_memory b, dnnl_memory c, dnnl_memory bias, dnnl_memory alpha,
+                           Layout packedB, Allocator scratch) {
         this.spec = spec;
+        this.packedB = packedB;
+        this.scratch = scratch;
         this.backend = backend;
         this.handles = handles;
         this.primitive = primitive;
@@ -88,8 +97,12 @@ final class DnnlMatmulPlan implements MatmulPlan {
                 biasMd = handles.stridedDesc(dims, dnnl_f32, Shape.of(dims).contiguousStrides());
             }
             dnnl_primitive_attr attr = handles.attr(spec.relu(), spec.beta(), scaled);
+            // weights may take the layout oneDNN packs them in; other operands stay as stored
+            boolean pack = spec.weightsB() && rank == 2;
+            dnnl_memory_desc bWanted = pack
+                    ? handles.desc(logical(spec.bShape(), rank, spec.transposeB()), dnnl_f32, dnnl_format_tag_any) : bMd;
             dnnl_primitive_desc pd = new dnnl_primitive_desc();
-            if (!handles.implemented(dnnl_matmul_primitive_desc_create(pd, backend.engine(), aMd, bMd, biasMd, cMd, attr),
+            if (!handles.implemented(dnnl_matmul_primitive_desc_create(pd, backend.engine(), aMd, bWanted, biasMd, cMd, attr),
                     "dnnl_matmul_primitive_desc_create")) {
                 handles.close();
                 return Optional.empty();
@@ -105,10 +118,13 @@ final class DnnlMatmulPlan implements MatmulPlan {
                 alpha = handles.memory(handles.desc(new long[] {1}, dnnl_f32, dnnl_a), backend.engine());
                 handles.check(dnnl_memory_set_data_handle(alpha, value), "dnnl_memory_set_data_handle");
             }
+            Allocator scratch = pack ? Allocator.root("dnnl " + spec, Long.MAX_VALUE / 4) : null;
+            Layout packedB = pack ? new Layout(backend, handles, scratch, bMd,
+                    dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), true, false) : null;
             return Optional.of(new DnnlMatmulPlan(spec, backend, handles, primitive,
                     handles.memory(aMd, backend.engine()), handles.memory(bMd, backend.engine()),
                     handles.memory(cMd, backend.engine()), biasMd == null ? null : handles.memory(biasMd, backend.engine()),
-                    alpha));
+                    alpha, packedB, scratch));
         } catch (RuntimeException e) {
             handles.close();
             throw e;
@@ -163,7 +179,12 @@ final class DnnlMatmulPlan implements MatmulPlan {
         }
         backend.enterKernel(spec.flops());
         handles.bind(a, ta);
-        handles.bind(b, tb);
+        if (packedB != null) {
+            args.position(1).arg(DNNL_ARG_WEIGHTS).memory(packedB.inputUnlessUnchanged(tb));
+            args.position(0);
+        } else {
+            handles.bind(b, tb);
+        }
         handles.bind(c, tc);
         if (tbias != null) {
             handles.bind(bias, tbias);
@@ -186,7 +207,13 @@ final class DnnlMatmulPlan implements MatmulPlan {
             fallbackBackend.close();
         }
         args.close();
+        if (packedB != null) {
+            packedB.close();
+        }
         handles.close();
+        if (scratch != null) {
+            scratch.close();
+        }
     }
 
     @Override

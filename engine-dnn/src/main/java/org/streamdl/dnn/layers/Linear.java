@@ -54,7 +54,7 @@ public final class Linear implements Layer, FusesRelu {
                 x.rank() > 2 ? "; flatten it first" : "");
         input = x;
         MatmulSpec spec = MatmulSpec.of(x.shape(), weight.value().shape(), false, true)
-                .withBias(bias != null).withRelu(relu).withDType(x.dtype());
+                .withBias(bias != null).withRelu(relu).withDType(x.dtype()).withWeightsB(true);
         Tensor y = ctx.step().allocateUninitialized(x.dtype(), spec.cShape());
         ctx.kernels().matmul(spec).execute(x, weight.value(), bias == null ? null : bias.value(), y);
         output = relu ? y : null;

@@ -229,6 +229,26 @@ class DnnlBackendTest {
         }
     }
 
+    @Test
+    void packedWeightsFollowInPlaceChanges() {
+        MatmulSpec spec = MatmulSpec.of(Shape.of(5, 40), Shape.of(30, 40), false, true).withBias(true).withRelu(true)
+                .withWeightsB(true);
+        Tensor x = random(spec.aShape(), 1);
+        Tensor w = random(spec.bShape(), 2);
+        Tensor b = random(spec.biasShape(), 3);
+        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+            for (int round = 0; round < 3; round++) {
+                Tensor expected = a.allocate(DType.FLOAT32, spec.cShape());
+                Tensor actual = a.allocate(DType.FLOAT32, spec.cShape());
+                r.execute(x, w, b, expected);
+                d.execute(x, w, b, actual);
+                d.execute(x, w, b, actual);
+                assertClose(expected, actual, F32);
+                w.set(w.getDouble(round, round) + 1, round, round);
+            }
+        }
+    }
+
     private Tensor[] runBlock(org.streamdl.tensor.spi.ConvPoolPlan plan, org.streamdl.tensor.spi.ConvPoolSpec spec,
                               Tensor x, Tensor w, Tensor b, Tensor dy) {
         Tensor y = a.allocate(DType.FLOAT32, spec.outputShape());

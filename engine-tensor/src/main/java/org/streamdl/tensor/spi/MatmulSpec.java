@@ -24,9 +24,10 @@ public final class MatmulSpec {
     private final float beta;
     private final boolean bias;
     private final boolean relu;
+    private final boolean weightsB;
 
     private MatmulSpec(DType dtype, Shape a, Shape b, boolean transposeA, boolean transposeB, float alpha, float beta,
-                       boolean bias, boolean relu) {
+                       boolean bias, boolean relu, boolean weightsB) {
         Checks.argument(dtype == DType.FLOAT32 || dtype == DType.FLOAT64,
                 "matmul supports float32 and float64 operands but got %s; convert with Convert.to first", dtype);
         Checks.argument(a.rank() >= 2 && b.rank() >= 2,
@@ -58,35 +59,48 @@ public final class MatmulSpec {
         this.beta = beta;
         this.bias = bias;
         this.relu = relu;
+        this.weightsB = weightsB;
         Checks.argument(!(bias || relu) || beta == 0,
                 "matmul: a bias or fused ReLU needs beta 0 (an overwritten result) but beta is %s", beta);
     }
 
     /** {@code c = a · b} for float32 operands of these shapes. */
     public static MatmulSpec of(Shape a, Shape b) {
-        return new MatmulSpec(DType.FLOAT32, a, b, false, false, 1, 0, false, false);
+        return new MatmulSpec(DType.FLOAT32, a, b, false, false, 1, 0, false, false, false);
     }
 
     public static MatmulSpec of(Shape a, Shape b, boolean transposeA, boolean transposeB) {
-        return new MatmulSpec(DType.FLOAT32, a, b, transposeA, transposeB, 1, 0, false, false);
+        return new MatmulSpec(DType.FLOAT32, a, b, transposeA, transposeB, 1, 0, false, false, false);
     }
 
     public MatmulSpec withScale(float newAlpha, float newBeta) {
-        return new MatmulSpec(dtype, a, b, transposeA, transposeB, newAlpha, newBeta, bias, relu);
+        return new MatmulSpec(dtype, a, b, transposeA, transposeB, newAlpha, newBeta, bias, relu, weightsB);
     }
 
     public MatmulSpec withDType(DType newDtype) {
-        return new MatmulSpec(newDtype, a, b, transposeA, transposeB, alpha, beta, bias, relu);
+        return new MatmulSpec(newDtype, a, b, transposeA, transposeB, alpha, beta, bias, relu, weightsB);
     }
 
     /** Adds a bias of shape (n) to every row of the result: a Linear layer's forward. */
     public MatmulSpec withBias(boolean addBias) {
-        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, addBias, relu);
+        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, addBias, relu, weightsB);
     }
 
     /** Applies max(·, 0) to the result, after the bias. */
     public MatmulSpec withRelu(boolean fuseRelu) {
-        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, bias, fuseRelu);
+        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, bias, fuseRelu, weightsB);
+    }
+
+    /**
+     * Marks b as a layer's weights: read by many calls while it stays unchanged, so a backend may
+     * keep it in its own packed layout and re-pack only when its contents change.
+     */
+    public MatmulSpec withWeightsB(boolean weights) {
+        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, bias, relu, weights);
+    }
+
+    public boolean weightsB() {
+        return weightsB;
     }
 
     public boolean hasBias() {
@@ -156,12 +170,12 @@ public final class MatmulSpec {
     public boolean equals(Object o) {
         return o instanceof MatmulSpec s && dtype == s.dtype && a.equals(s.a) && b.equals(s.b)
                 && transposeA == s.transposeA && transposeB == s.transposeB && alpha == s.alpha && beta == s.beta
-                && bias == s.bias && relu == s.relu;
+                && bias == s.bias && relu == s.relu && weightsB == s.weightsB;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(dtype, a, b, transposeA, transposeB, alpha, beta, bias, relu);
+        return Objects.hash(dtype, a, b, transposeA, transposeB, alpha, beta, bias, relu, weightsB);
     }
 
     /** {@code matmul (128, 400)·(120, 400)ᵀ float32}, with the scales when they are not 1 and 0. */
