@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32;
-import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
@@ -222,15 +221,37 @@ public final class ModelFile {
     private static GenericRecord decode(Path file, byte[] bytes) throws ModelFormatException {
         try {
             BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(bytes, null);
-            GenericRecord header = new GenericDatumReader<GenericRecord>(SCHEMA).read(null, decoder);
+            GenericRecord header = new BoundedReader(bytes.length).read(null, decoder);
             if (!decoder.isEnd()) {
                 throw new ModelFormatException(file, "header has bytes after its last field");
             }
             return header;
-        } catch (IOException | AvroRuntimeException | IllegalArgumentException | IndexOutOfBoundsException
-                 | NegativeArraySizeException | OutOfMemoryError e) {
-            // Avro refuses absurd lengths before allocating (its MAX_ARRAY_SIZE checks); any decode failure is corruption
+        } catch (IOException | RuntimeException e) {
+            // any decode failure is corruption: Avro signals absurd counts with several exception types
             throw new ModelFormatException(file, "header is not a valid model header: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Avro's reader sizes a collection by the count the data claims; a corrupted count must not
+     * allocate more than the header's bytes could hold (every item takes at least one byte).
+     */
+    private static final class BoundedReader extends GenericDatumReader<GenericRecord> {
+        private final int maxItems;
+
+        BoundedReader(int headerBytes) {
+            super(SCHEMA);
+            this.maxItems = headerBytes;
+        }
+
+        @Override
+        protected Object newArray(Object old, int size, Schema schema) {
+            return super.newArray(old, Math.min(size, maxItems), schema);
+        }
+
+        @Override
+        protected Object newMap(Object old, int size) {
+            return super.newMap(old, Math.min(size, maxItems));
         }
     }
 
