@@ -106,6 +106,54 @@ public final class Activation {
         };
     }
 
+    /** min(max(x, low), high); the gradient passes strictly inside the range. */
+    public static Layer clip(String name, double low, double high) {
+        return new PointwiseLayer(name) {
+            @Override
+            void apply(double[] x, double[] y, int n) {
+                for (int i = 0; i < n; i++) {
+                    y[i] = Math.min(high, Math.max(low, x[i]));
+                }
+            }
+
+            @Override
+            void derivative(double[] x, double[] y, double[] dy, double[] dx, int n) {
+                for (int i = 0; i < n; i++) {
+                    dx[i] = x[i] > low && x[i] < high ? dy[i] : 0;
+                }
+            }
+
+            @Override
+            public LayerConfig config() {
+                return LayerConfig.of("Clip", name(), "low", low, "high", high);
+            }
+        };
+    }
+
+    /** The error function (ONNX Erf; GELU's decomposed form uses it). */
+    public static Layer erf(String name) {
+        return new PointwiseLayer(name) {
+            @Override
+            void apply(double[] x, double[] y, int n) {
+                for (int i = 0; i < n; i++) {
+                    y[i] = Activation.erf(x[i]);
+                }
+            }
+
+            @Override
+            void derivative(double[] x, double[] y, double[] dy, double[] dx, int n) {
+                for (int i = 0; i < n; i++) {
+                    dx[i] = dy[i] * 2 / Math.sqrt(Math.PI) * Math.exp(-x[i] * x[i]);
+                }
+            }
+
+            @Override
+            public LayerConfig config() {
+                return LayerConfig.of("Erf", name());
+            }
+        };
+    }
+
     public static Layer identity(String name) {
         return new PointwiseLayer(name) {
             @Override

@@ -7,7 +7,6 @@ import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.ops.Elementwise;
-import org.streamdl.tensor.ops.Reduce;
 
 /**
  * The sum of its inputs with NumPy broadcasting (residual connections, bias-like additions). An
@@ -41,25 +40,9 @@ public final class Add implements MultiInputLayer {
         Checks.state(shapes != null, "%s: backward before forward", name);
         List<Tensor> grads = new ArrayList<>();
         for (Shape shape : shapes) {
-            grads.add(reduceTo(dy, shape, ctx));
+            grads.add(Arithmetic.reduceTo(dy, shape, outputShape, ctx.step()));
         }
         return grads;
-    }
-
-    /** Sums dy over the axes along which an input of {@code shape} was broadcast. */
-    private Tensor reduceTo(Tensor dy, Shape shape, Context ctx) {
-        if (shape.equals(outputShape)) {
-            return dy;
-        }
-        int lead = outputShape.rank() - shape.rank();
-        List<Integer> axes = new ArrayList<>();
-        for (int axis = 0; axis < outputShape.rank(); axis++) {
-            if (axis < lead || (shape.dim(axis - lead) == 1 && outputShape.dim(axis) != 1)) {
-                axes.add(axis);
-            }
-        }
-        int[] a = axes.stream().mapToInt(Integer::intValue).toArray();
-        return Reduce.sum(dy, ctx.step(), true, a).reshape(shape);
     }
 
     @Override

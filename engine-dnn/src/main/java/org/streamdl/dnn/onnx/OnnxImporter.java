@@ -16,6 +16,7 @@ import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.ParameterFactory;
 import org.streamdl.dnn.layers.Activation;
 import org.streamdl.dnn.layers.Add;
+import org.streamdl.dnn.layers.Arithmetic;
 import org.streamdl.dnn.layers.BatchNorm;
 import org.streamdl.dnn.layers.Concat;
 import org.streamdl.dnn.layers.Conv2d;
@@ -23,6 +24,7 @@ import org.streamdl.dnn.layers.FakeQuantize;
 import org.streamdl.dnn.layers.Flatten;
 import org.streamdl.dnn.layers.GlobalAvgPool2d;
 import org.streamdl.dnn.layers.Graph;
+import org.streamdl.dnn.layers.LayerNorm;
 import org.streamdl.dnn.layers.Layer;
 import org.streamdl.dnn.layers.Linear;
 import org.streamdl.dnn.layers.Pool2d;
@@ -30,6 +32,8 @@ import org.streamdl.dnn.layers.Relu;
 import org.streamdl.dnn.layers.Reshape;
 import org.streamdl.dnn.layers.Sequential;
 import org.streamdl.dnn.layers.Softmax;
+import org.streamdl.dnn.layers.Squeeze;
+import org.streamdl.dnn.layers.Transpose;
 import org.streamdl.dnn.model.Model;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.DType;
@@ -49,7 +53,8 @@ public final class OnnxImporter {
     /** The operators this importer turns into layers, for the coverage report. */
     public static final Set<String> SUPPORTED = Set.of("Conv", "Gemm", "MatMul", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
             "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Flatten",
-            "Reshape", "Add", "Concat", "Dropout", "Identity", "Constant", "QuantizeLinear", "DequantizeLinear");
+            "Reshape", "Add", "Sub", "Mul", "Div", "Concat", "Dropout", "Identity", "Constant", "QuantizeLinear",
+            "DequantizeLinear", "Transpose", "Squeeze", "Unsqueeze", "Clip", "Erf", "Gelu", "LayerNormalization");
 
     private final String file;
     private final OnnxModel onnx;
@@ -205,13 +210,47 @@ public final class OnnxImporter {
                 add(n, new Flatten(nameFor(n, null)), 1);
             }
             case "Reshape" -> reshape(n);
-            case "Add" -> {
-                if (constant(n, 0) != null || constant(n, 1) != null) {
-                    problems.add(n.describe() + ": adding a constant tensor is not supported yet (only two computed values)");
+            case "Add" -> arithmetic(n, Arithmetic.Op.ADD);
+            case "Sub" -> arithmetic(n, Arithmetic.Op.SUB);
+            case "Mul" -> arithmetic(n, Arithmetic.Op.MUL);
+            case "Div" -> arithmetic(n, Arithmetic.Op.DIV);
+            case "Transpose" -> {
+                long[] perm = n.intsAttribute("perm", null);
+                if (perm == null || perm.length == 0 || perm[0] != 0) {
+                    problems.add(n.describe() + ": attribute perm=" + (perm == null ? "(reverse)" : Arrays.toString(perm))
+                            + " moves the batch axis (only per-sample permutations are supported)");
                     return;
                 }
-                add(n, new Add(nameFor(n, null)), 2);
+                add(n, new Transpose(nameFor(n, null), Arrays.stream(perm).mapToInt(v -> (int) v).toArray()), 1);
             }
+            case "Squeeze", "Unsqueeze" -> {
+                long[] axes = n.inputs().size() > 1 ? longs(requireInt64(n, 1, "axes")) : n.intsAttribute("axes", null);
+                if (axes == null || axes.length == 0) {
+                    problems.add(n.describe() + ": needs explicit axes");
+                    return;
+                }
+                int[] a = Arrays.stream(axes).mapToInt(v -> (int) v).toArray();
+                String name = nameFor(n, null);
+                add(n, n.opType().equals("Squeeze") ? Squeeze.squeeze(name, a) : Squeeze.unsqueeze(name, a), 1);
+            }
+            case "Clip" -> {
+                double low = n.inputs().size() > 1 && !n.inputs().get(1).isEmpty() ? scalar(n, 1, "min") : Double.NEGATIVE_INFINITY;
+                double high = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? scalar(n, 2, "max") : Double.POSITIVE_INFINITY;
+                if (!Double.isNaN(low) && !Double.isNaN(high)) {
+                    add(n, Activation.clip(nameFor(n, null), low, high), 1);
+                }
+            }
+            case "Erf" -> add(n, Activation.erf(nameFor(n, null)), 1);
+            case "Gelu" -> {
+                OnnxModel.Attribute approximate = n.attribute("approximate");
+                if (approximate != null && approximate.s() != null && !new String(approximate.s()).equals("none")) {
+                    problems.add(n.describe() + ": attribute approximate=" + new String(approximate.s())
+                            + " is not supported (the exact form is)");
+                    return;
+                }
+                add(n, Activation.gelu(nameFor(n, null)), 1);
+            }
+            case "LayerNormalization" -> layerNorm(n);
             case "Concat" -> add(n, new Concat(nameFor(n, null), (int) n.intAttribute("axis", 1)), n.inputs().size());
             case "BatchNormalization" -> batchNorm(n);
             default -> problems.add(n.describe() + ": operator " + n.opType() + " is not supported");
@@ -296,6 +335,87 @@ public final class OnnxImporter {
             default -> throw new IllegalArgumentException("quantized data of ONNX data type " + dataType
                     + " is not supported (int8, uint8, int32 are)");
         };
+    }
+
+    private void arithmetic(OnnxModel.Node n, Arithmetic.Op op) {
+        OnnxModel.Initializer left = constant(n, 0);
+        OnnxModel.Initializer right = constant(n, 1);
+        if (left != null && right != null) {
+            problems.add(n.describe() + ": both operands are constants (fold them before export)");
+            return;
+        }
+        String name = nameFor(n, null);
+        if (left == null && right == null) {
+            if (op == Arithmetic.Op.ADD) {
+                add(n, new Add(name), 2);
+            } else {
+                add(n, Arithmetic.of(name, op), 2);
+            }
+            return;
+        }
+        OnnxModel.Initializer c = left != null ? left : right;
+        if (c.dataType() != OnnxReader.FLOAT) {
+            problems.add(n.describe() + ": constant '" + c.name() + "' has ONNX data type " + c.dataType() + " (float expected)");
+            return;
+        }
+        Tensor value = floats(c, params.allocator());
+        boolean constantFirst = left != null;
+        OnnxModel.Node oneInput = new OnnxModel.Node(n.name(), n.opType(), n.domain(),
+                List.of(n.inputs().get(constantFirst ? 1 : 0)), n.outputs(), n.attributes());
+        add(oneInput, Arithmetic.withConstant(name, op, value, constantFirst), 1);
+    }
+
+    private void layerNorm(OnnxModel.Node n) {
+        long axis = n.intAttribute("axis", -1);
+        OnnxModel.Initializer scale = requireConstant(n, 1, "scale");
+        OnnxModel.Initializer bias = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? requireConstant(n, 2, "B") : null;
+        if (scale == null) {
+            return;
+        }
+        if (axis != -1 || scale.dims().length != 1) {
+            problems.add(n.describe() + ": attribute axis=" + axis + " with scale " + Arrays.toString(scale.dims())
+                    + " is not supported (normalizing the last axis is)");
+            return;
+        }
+        if (bias == null) {
+            problems.add(n.describe() + ": needs a bias input B");
+            return;
+        }
+        String name = nameFor(n, scale.name());
+        add(n, new LayerNorm(params, name, (int) scale.dims()[0], n.floatAttribute("epsilon", 1e-5f)), 1);
+        weights.put(name + ".weight", scale);
+        weights.put(name + ".bias", bias);
+    }
+
+    private OnnxModel.Initializer requireInt64(OnnxModel.Node n, int input, String what) {
+        OnnxModel.Initializer c = constant(n, input);
+        if (c == null || c.dataType() != OnnxReader.INT64) {
+            problems.add(n.describe() + ": input " + what + " must be an int64 constant");
+            return null;
+        }
+        return c;
+    }
+
+    private static long[] longs(OnnxModel.Initializer c) {
+        if (c == null) {
+            return null;
+        }
+        ByteBuffer b = ByteBuffer.wrap(c.data()).order(ByteOrder.LITTLE_ENDIAN);
+        long[] out = new long[(int) c.elementCount()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = b.getLong();
+        }
+        return out;
+    }
+
+    /** A float scalar constant input, or NaN after reporting. */
+    private double scalar(OnnxModel.Node n, int input, String what) {
+        OnnxModel.Initializer c = constant(n, input);
+        if (c == null || c.dataType() != OnnxReader.FLOAT || c.elementCount() != 1) {
+            problems.add(n.describe() + ": input " + what + " must be a float scalar constant");
+            return Double.NaN;
+        }
+        return ByteBuffer.wrap(c.data()).order(ByteOrder.LITTLE_ENDIAN).getFloat();
     }
 
     private void conv(OnnxModel.Node n) {

@@ -152,6 +152,33 @@ class Float64GradientTest {
     }
 
     @Test
+    void arithmeticTransposeSqueezeClipAndErf() {
+        Tensor c = input(1, 4);
+        awayFromZeroBy(c, 2.5); // keep divisors away from zero
+        for (Arithmetic.Op op : Arithmetic.Op.values()) {
+            GradientCheck.check(Arithmetic.withConstant("right", op, c, false), input(3, 4), kernels);
+            GradientCheck.check(Arithmetic.withConstant("left", op, c, true), awayFromZero(3, 4), kernels);
+            Graph twoInputs = Graph.builder("g", "x")
+                    .add(new Linear(factory, "fc", 4, 4), "x")
+                    .add(Activation.sigmoid("positive"), "fc")
+                    .add(Arithmetic.of("op", op), "x", "positive")
+                    .outputs("op").build();
+            GradientCheck.check(twoInputs, input(3, 4), kernels);
+        }
+        GradientCheck.check(new Transpose("t", 0, 2, 1), input(2, 3, 4), kernels);
+        GradientCheck.check(Squeeze.unsqueeze("u", 1), input(2, 3), kernels);
+        GradientCheck.check(Activation.clip("clip", -0.5, 0.5), input(3, 7), kernels);
+        GradientCheck.check(Activation.erf("erf"), input(3, 7), kernels);
+    }
+
+    private static void awayFromZeroBy(Tensor t, double v) {
+        Tensor flat = t.reshape(t.elementCount());
+        for (long i = 0; i < flat.elementCount(); i++) {
+            flat.set(Math.abs(flat.getDouble(i)) + v, i);
+        }
+    }
+
+    @Test
     void aWrongBackwardFailsTheFloat64Check() {
         Layer broken = new Layer() {
             private final Linear fc = new Linear(factory, "fc", 3, 2);

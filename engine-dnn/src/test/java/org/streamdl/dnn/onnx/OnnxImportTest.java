@@ -90,7 +90,7 @@ class OnnxImportTest {
     @Test
     void everyUnsupportedNodeIsReportedAtOnce() throws Exception {
         byte[] model = model(graphOf(
-                node("Erf", "erf_1", "input", "a"),
+                node("Einsum", "einsum_1", "input", "a"),
                 node("LSTM", "lstm_1", "a", "b"),
                 node("Relu", "relu_1", "b", "c"),
                 node("Softmax", "softmax_1", "c", "logits", intAttribute("axis", 0))));
@@ -101,7 +101,7 @@ class OnnxImportTest {
                 () -> OnnxImporter.importModel(onnx, "bad.onnx", Kernels.create(1, Kernels.Preference.REFERENCE)));
         assertEquals("""
                 bad.onnx: cannot import 3 node(s) or attribute(s):
-                  node 'erf_1' (Erf): operator Erf is not supported
+                  node 'einsum_1' (Einsum): operator Einsum is not supported
                   node 'lstm_1' (LSTM): operator LSTM is not supported
                   node 'softmax_1' (Softmax): attribute axis=0 is not supported (the last axis, -1, is)""", e.getMessage());
     }

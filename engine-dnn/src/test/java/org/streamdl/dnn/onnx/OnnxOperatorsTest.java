@@ -1,0 +1,106 @@
+package org.streamdl.dnn.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.model.Model;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Shape;
+import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.ops.Convert;
+
+/** Small hand-written ONNX graphs per operator family, against values worked out by hand. */
+class OnnxOperatorsTest {
+    private static float[] run(OnnxGraphBuilder g, float[] input, long... shape) throws Exception {
+        OnnxModel onnx = OnnxReader.read(g.build(), "test.onnx");
+        try (Model model = OnnxImporter.importModel(onnx, "test.onnx", Kernels.create(1, Kernels.Preference.REFERENCE));
+             Allocator a = Allocator.root("test", 1 << 20)) {
+            Tensor x = Convert.fromFloats(input, Shape.of(shape), a);
+            return Convert.toFloatArray(model.predict(x, a));
+        }
+    }
+
+    @Test
+    void arithmeticWithConstantsOnEitherSideAndBetweenValues() throws Exception {
+        OnnxGraphBuilder g = new OnnxGraphBuilder("x", "y")
+                .floats("c", new long[] {3}, 1, 2, 4)
+                .floats("two", new long[] {}, 2)
+                .node("Sub", List.of("x", "c"), "a")          // x - c
+                .node("Div", List.of("two", "a"), "b")        // 2 / (x - c)
+                .node("Mul", List.of("b", "x"), "y");         // x · 2 / (x - c)
+        float[] x = {3, 4, 6, -1, 0, 8};
+        float[] y = run(g, x, 2, 3);
+        float[] c = {1, 2, 4};
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(x[i] * 2 / (x[i] - c[i % 3]), y[i], 1e-6, "element " + i);
+        }
+    }
+
+    @Test
+    void transposeSqueezeAndUnsqueeze() throws Exception {
+        OnnxGraphBuilder g = new OnnxGraphBuilder("x", "y")
+                .int64s("axes", 1)
+                .int64s("last", 3)
+                .node("Transpose", List.of("x"), "t", OnnxGraphBuilder.ints("perm", 0, 2, 1))   // (1, 2, 3) → (1, 3, 2)
+                .node("Unsqueeze", List.of("t", "axes"), "u")                                     // (1, 1, 3, 2)
+                .node("Unsqueeze", List.of("u", "last"), "v")                                     // (1, 1, 3, 1, 2)
+                .node("Squeeze", List.of("v", "axes"), "y");                                      // (1, 3, 1, 2)
+        float[] y = run(g, new float[] {1, 2, 3, 4, 5, 6}, 1, 2, 3);
+        assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, y);
+    }
+
+    @Test
+    void clipAndTheDecomposedGeluPytorchExports() throws Exception {
+        float sqrt2 = (float) Math.sqrt(2);
+        OnnxGraphBuilder g = new OnnxGraphBuilder("x", "y")
+                .floats("lo", new long[] {}, -1)
+                .floats("hi", new long[] {}, 1.5f)
+                .floats("root2", new long[] {}, sqrt2)
+                .floats("one", new long[] {}, 1)
+                .floats("half", new long[] {}, 0.5f)
+                .node("Clip", List.of("x", "lo", "hi"), "c")
+                .node("Div", List.of("c", "root2"), "d")
+                .node("Erf", List.of("d"), "e")
+                .node("Add", List.of("e", "one"), "f")
+                .node("Mul", List.of("c", "f"), "g")
+                .node("Mul", List.of("g", "half"), "y");
+        float[] x = {-3, -0.5f, 0, 0.7f, 1.5f, 9};
+        float[] y = run(g, x, 1, 6);
+        for (int i = 0; i < x.length; i++) {
+            double c = Math.min(1.5, Math.max(-1, x[i]));
+            double gelu = c * 0.5 * (1 + org.streamdl.dnn.layers.ActivationAccess.erf(c / Math.sqrt(2)));
+            assertEquals(gelu, y[i], 1e-6, "element " + i);
+        }
+        assertEquals(-0.15865525393145707, y[0], 1e-6); // GELU(-1), the clip's lower bound
+    }
+
+    @Test
+    void layerNormalizationOverTheLastAxis() throws Exception {
+        OnnxGraphBuilder g = new OnnxGraphBuilder("x", "y")
+                .floats("scale", new long[] {4}, 1, 2, 0.5f, -1)
+                .floats("bias", new long[] {4}, 0, 1, 0, 0.25f)
+                .node("LayerNormalization", List.of("x", "scale", "bias"), "y", OnnxGraphBuilder.floatAttribute("epsilon", 1e-5f));
+        float[] x = {1, 2, 3, 4, -2, 0, 2, 8};
+        float[] y = run(g, x, 2, 4);
+        float[] scale = {1, 2, 0.5f, -1};
+        float[] bias = {0, 1, 0, 0.25f};
+        for (int r = 0; r < 2; r++) {
+            double mean = 0;
+            double var = 0;
+            for (int j = 0; j < 4; j++) {
+                mean += x[r * 4 + j] / 4.0;
+            }
+            for (int j = 0; j < 4; j++) {
+                var += Math.pow(x[r * 4 + j] - mean, 2) / 4;
+            }
+            for (int j = 0; j < 4; j++) {
+                double expected = (x[r * 4 + j] - mean) / Math.sqrt(var + 1e-5) * scale[j] + bias[j];
+                assertEquals(expected, y[r * 4 + j], 1e-5, "row " + r + " column " + j);
+            }
+        }
+    }
+}
