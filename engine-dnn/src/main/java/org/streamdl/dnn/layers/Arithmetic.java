@@ -118,7 +118,7 @@ public final class Arithmetic implements MultiInputLayer {
     @Override
     public LayerConfig config() {
         return LayerConfig.of("Arithmetic", name, "op", op.name(), "constant", constant == null ? "none"
-                : constantFirst ? "left" : "right");
+                : constantFirst ? "left" : "right", "shape", constant == null ? "" : Reshape.format(constant.shape().dims()));
     }
 
     @Override

@@ -9,7 +9,8 @@ import org.streamdl.tensor.spi.Pool2dSpec;
 public final class LayerRegistry {
     public static final List<String> TYPES = List.of("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
             "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout", "Flatten", "Reshape",
-            "Identity", "BatchNorm", "LayerNorm", "Embedding", "Sequential", "Graph", "Add", "Concat");
+            "Identity", "BatchNorm", "LayerNorm", "Embedding", "Sequential", "Graph", "Add", "Concat", "Arithmetic",
+            "Transpose", "Squeeze", "Unsqueeze", "Clip", "Erf", "FakeQuantize");
 
     private LayerRegistry() {}
 
@@ -49,6 +50,14 @@ public final class LayerRegistry {
             case "Graph" -> Graph.fromConfig(config, params);
             case "Add" -> new Add(name);
             case "Concat" -> new Concat(name, (int) config.longAttribute("axis"));
+            case "Arithmetic" -> arithmetic(config, params);
+            case "Transpose" -> new Transpose(name, ints(Reshape.parse(config.attributes().get("order"))));
+            case "Squeeze" -> Squeeze.squeeze(name, ints(Reshape.parse(config.attributes().get("axes"))));
+            case "Unsqueeze" -> Squeeze.unsqueeze(name, ints(Reshape.parse(config.attributes().get("axes"))));
+            case "Clip" -> Activation.clip(name, config.doubleAttribute("low"), config.doubleAttribute("high"));
+            case "Erf" -> Activation.erf(name);
+            case "FakeQuantize" -> new FakeQuantize(name, config.doubleAttribute("scale"), config.longAttribute("zeroPoint"),
+                    config.longAttribute("qmin"), config.longAttribute("qmax"));
             case "Sequential" -> {
                 List<Layer> children = new ArrayList<>();
                 for (LayerConfig child : config.children()) {
@@ -59,5 +68,21 @@ public final class LayerRegistry {
             default -> throw new IllegalArgumentException("layer '" + name + "' has unknown type '" + config.type()
                     + "'; this version knows " + TYPES);
         };
+    }
+
+    private static int[] ints(long[] values) {
+        return java.util.Arrays.stream(values).mapToInt(Math::toIntExact).toArray();
+    }
+
+    /** The constant is allocated here and filled when the file's tensors load (it is a buffer). */
+    private static Layer arithmetic(LayerConfig config, ParameterFactory params) {
+        Arithmetic.Op op = Arithmetic.Op.valueOf(config.attributes().get("op"));
+        String side = config.attributes().get("constant");
+        if (side.equals("none")) {
+            return Arithmetic.of(config.name(), op);
+        }
+        org.streamdl.tensor.Tensor constant = params.allocator().allocate(params.dtype(),
+                org.streamdl.tensor.Shape.of(Reshape.parse(config.attributes().get("shape"))));
+        return Arithmetic.withConstant(config.name(), op, constant, side.equals("left"));
     }
 }

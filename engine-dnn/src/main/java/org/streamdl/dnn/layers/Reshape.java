@@ -37,8 +37,12 @@ public final class Reshape implements Layer {
 
     @Override
     public LayerConfig config() {
-        String dims = Arrays.toString(target).replaceAll("[\\[\\] ]", "");
-        return LayerConfig.of("Reshape", name, "shape", dims);
+        return LayerConfig.of("Reshape", name, "shape", format(target));
+    }
+
+    /** Extents as the model file's architecture stores them: "3,-1". */
+    static String format(long[] dims) {
+        return Arrays.toString(dims).replaceAll("[\\[\\] ]", "");
     }
 
     static long[] parse(String dims) {

@@ -82,7 +82,7 @@ public final class Squeeze implements Layer {
 
     @Override
     public LayerConfig config() {
-        return LayerConfig.of(insert ? "Unsqueeze" : "Squeeze", name, "axes", Arrays.toString(axes));
+        return LayerConfig.of(insert ? "Unsqueeze" : "Squeeze", name, "axes", Reshape.format(Arrays.stream(axes).asLongStream().toArray()));
     }
 
     @Override

@@ -40,7 +40,7 @@ public final class Transpose implements Layer {
 
     @Override
     public LayerConfig config() {
-        return LayerConfig.of("Transpose", name, "order", java.util.Arrays.toString(order));
+        return LayerConfig.of("Transpose", name, "order", Reshape.format(java.util.Arrays.stream(order).asLongStream().toArray()));
     }
 
     @Override

@@ -79,6 +79,40 @@ class OnnxOperatorsTest {
     }
 
     @Test
+    void importedModelsRoundTripThroughTheModelFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        OnnxGraphBuilder g = new OnnxGraphBuilder("x", "y")
+                .floats("c", new long[] {3}, 1, 2, 4)
+                .floats("lo", new long[] {}, -1)
+                .floats("hi", new long[] {}, 1.5f)
+                .int64s("axes", 1)
+                .int64s("last", 2)
+                .node("Sub", List.of("c", "x"), "a")
+                .node("Clip", List.of("a", "lo", "hi"), "b")
+                .node("Erf", List.of("b"), "e")
+                .node("Unsqueeze", List.of("e", "axes"), "u")
+                .node("Transpose", List.of("u"), "t", OnnxGraphBuilder.ints("perm", 0, 2, 1))
+                .node("Squeeze", List.of("t", "last"), "y");
+        byte[] qdq;
+        try (java.io.InputStream in = getClass().getResourceAsStream("/org/streamdl/dnn/reference/mlp_int8_qdq.onnx")) {
+            qdq = in.readAllBytes();
+        }
+        for (byte[] onnxBytes : List.of(g.build(), qdq)) {
+            OnnxModel onnx = OnnxReader.read(onnxBytes, "m.onnx");
+            java.nio.file.Path file = dir.resolve("imported.sdlm");
+            long width = onnxBytes == qdq ? 784 : 3;
+            try (Model imported = OnnxImporter.importModel(onnx, "m.onnx", Kernels.create(1, Kernels.Preference.REFERENCE));
+                 Allocator a = Allocator.root("test", 16 << 20)) {
+                Tensor x = a.allocate(DType.FLOAT32, 2, width);
+                org.streamdl.tensor.ops.RandomFill.uniform(x, 0, 1, new org.streamdl.tensor.Rng(3));
+                org.streamdl.dnn.model.ModelFile.write(file, imported, java.util.Map.of("source", "m.onnx"));
+                try (Model loaded = org.streamdl.dnn.model.ModelFile.read(file, Kernels.create(1, Kernels.Preference.REFERENCE)).model()) {
+                    assertArrayEquals(Convert.toFloatArray(imported.predict(x, a)), Convert.toFloatArray(loaded.predict(x, a)));
+                }
+            }
+        }
+    }
+
+    @Test
     void layerNormalizationOverTheLastAxis() throws Exception {
         OnnxGraphBuilder g = new OnnxGraphBuilder("x", "y")
                 .floats("scale", new long[] {4}, 1, 2, 0.5f, -1)
