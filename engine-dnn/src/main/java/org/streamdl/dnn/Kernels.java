@@ -81,6 +81,11 @@ public final class Kernels implements AutoCloseable {
         return plan(spec, Pool2dPlan.class, s -> primary.planPool2d(spec), () -> reference.planPool2d(spec).orElseThrow());
     }
 
+    public org.streamdl.tensor.spi.QuantizedMatmulPlan quantizedMatmul(org.streamdl.tensor.spi.QuantizedMatmulSpec spec) {
+        return plan(spec, org.streamdl.tensor.spi.QuantizedMatmulPlan.class, s -> primary.planQuantizedMatmul(spec),
+                () -> reference.planQuantizedMatmul(spec).orElseThrow());
+    }
+
     public ConvPoolPlan convPool(ConvPoolSpec spec) {
         return plan(spec, ConvPoolPlan.class, s -> primary.planConvPool(spec), () -> reference.planConvPool(spec).orElseThrow());
     }

@@ -168,6 +168,12 @@ public final class DnnlBackend implements Backend {
     }
 
     @Override
+    public Optional<org.streamdl.tensor.spi.QuantizedMatmulPlan> planQuantizedMatmul(org.streamdl.tensor.spi.QuantizedMatmulSpec spec) {
+        Checks.state(!closed, "the dnnl backend is closed");
+        return DnnlQuantizedMatmulPlan.create(this, spec);
+    }
+
+    @Override
     public void close() {
         if (!closed) {
             closed = true;

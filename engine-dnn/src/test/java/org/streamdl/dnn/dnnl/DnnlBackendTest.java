@@ -15,6 +15,7 @@ import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Rng;
 import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.ops.Convert;
 import org.streamdl.tensor.ops.RandomFill;
 import org.streamdl.tensor.reference.ReferenceBackend;
 import org.streamdl.tensor.spi.Conv2dPlan;
@@ -245,6 +246,52 @@ class DnnlBackendTest {
                 d.execute(x, w, b, actual);
                 assertClose(expected, actual, F32);
                 w.set(w.getDouble(round, round) + 1, round, round);
+            }
+        }
+    }
+
+    private Tensor codes(DType t, long seed, long... dims) {
+        Tensor x = a.allocate(t, dims);
+        Tensor flat = x.reshape(x.elementCount());
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        for (long i = 0; i < flat.elementCount(); i++) {
+            flat.set(t == DType.UINT8 ? r.nextInt(256) : r.nextInt(-127, 128), i);
+        }
+        return x;
+    }
+
+    @ParameterizedTest
+    @CsvSource({"UINT8, FLOAT32, true, true", "UINT8, UINT8, true, true", "INT8, INT8, true, false",
+            "INT8, FLOAT32, false, false", "UINT8, INT8, false, true"})
+    void int8MatmulMatchesTheReference(DType activation, DType output, boolean bias, boolean relu) {
+        org.streamdl.tensor.spi.QuantizedMatmulSpec spec = org.streamdl.tensor.spi.QuantizedMatmulSpec
+                .of(33, 70, 19, activation).withOutput(output).withBias(bias).withRelu(relu);
+        Tensor x = codes(activation, 1, 33, 70);
+        Tensor w = codes(DType.INT8, 2, 19, 70);
+        Tensor scales = random(Shape.of(19), 3);
+        Tensor flat = scales.reshape(19);
+        for (long i = 0; i < 19; i++) {
+            flat.set(0.001 + Math.abs(flat.getDouble(i)) * 0.01, i);
+        }
+        Tensor b = bias ? random(Shape.of(19), 4) : null;
+        float aScale = 0.02f;
+        float outScale = 0.05f;
+        try (org.streamdl.tensor.spi.QuantizedMatmulPlan r = reference.planQuantizedMatmul(spec).orElseThrow();
+             org.streamdl.tensor.spi.QuantizedMatmulPlan d = dnnl.planQuantizedMatmul(spec).orElseThrow()) {
+            Tensor expected = a.allocate(output, spec.cShape());
+            Tensor actual = a.allocate(output, spec.cShape());
+            r.execute(x, aScale, w, scales, b, outScale, expected);
+            d.execute(x, aScale, w, scales, b, outScale, actual);
+            d.execute(x, aScale, w, scales, b, outScale, actual); // packed weights reused
+            if (output == DType.FLOAT32) {
+                assertClose(expected, actual, Tolerance.rtolAtol(1e-5, 1e-4));
+            } else {
+                int[] e = Convert.toIntArray(Convert.to(expected, DType.INT32, a));
+                int[] g = Convert.toIntArray(Convert.to(actual, DType.INT32, a));
+                for (int i = 0; i < e.length; i++) {
+                    // float rounding order may move a value across a .5 boundary: one code at most
+                    assertTrue(Math.abs(e[i] - g[i]) <= 1, "element " + i + ": " + e[i] + " vs " + g[i]);
+                }
             }
         }
     }

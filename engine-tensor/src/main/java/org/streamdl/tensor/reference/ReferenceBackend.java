@@ -85,6 +85,12 @@ public final class ReferenceBackend implements Backend {
         return Optional.of(new ReferenceConvPoolPlan(spec, conv2d(spec.conv()), pool2d(spec.pool())));
     }
 
+    @Override
+    public Optional<org.streamdl.tensor.spi.QuantizedMatmulPlan> planQuantizedMatmul(org.streamdl.tensor.spi.QuantizedMatmulSpec spec) {
+        checkOpen();
+        return Optional.of(new ReferenceQuantizedMatmulPlan(spec));
+    }
+
     static Conv2dPlan conv2d(Conv2dSpec spec) {
         return spec.dtype() == org.streamdl.tensor.DType.FLOAT64 ? new Float64Conv2dPlan(spec) : new ReferenceConv2dPlan(spec);
     }

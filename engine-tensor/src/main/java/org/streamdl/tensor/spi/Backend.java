@@ -28,6 +28,8 @@ public interface Backend extends AutoCloseable {
 
     Optional<ConvPoolPlan> planConvPool(ConvPoolSpec spec);
 
+    Optional<QuantizedMatmulPlan> planQuantizedMatmul(QuantizedMatmulSpec spec);
+
     @Override
     void close();
 }
