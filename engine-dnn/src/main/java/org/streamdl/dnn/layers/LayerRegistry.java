@@ -10,7 +10,7 @@ public final class LayerRegistry {
     public static final List<String> TYPES = List.of("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
             "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout", "Flatten", "Reshape",
             "Identity", "BatchNorm", "LayerNorm", "Embedding", "Sequential", "Graph", "Add", "Concat", "Arithmetic",
-            "Transpose", "Squeeze", "Unsqueeze", "Clip", "Erf", "FakeQuantize");
+            "Transpose", "Squeeze", "Unsqueeze", "Clip", "Erf", "FakeQuantize", "QuantizedLinear");
 
     private LayerRegistry() {}
 
@@ -56,6 +56,7 @@ public final class LayerRegistry {
             case "Unsqueeze" -> Squeeze.unsqueeze(name, ints(Reshape.parse(config.attributes().get("axes"))));
             case "Clip" -> Activation.clip(name, config.doubleAttribute("low"), config.doubleAttribute("high"));
             case "Erf" -> Activation.erf(name);
+            case "QuantizedLinear" -> quantizedLinear(config, params);
             case "FakeQuantize" -> new FakeQuantize(name, config.doubleAttribute("scale"), config.longAttribute("zeroPoint"),
                     config.longAttribute("qmin"), config.longAttribute("qmax"));
             case "Sequential" -> {
@@ -72,6 +73,18 @@ public final class LayerRegistry {
 
     private static int[] ints(long[] values) {
         return java.util.Arrays.stream(values).mapToInt(Math::toIntExact).toArray();
+    }
+
+    /** The int8 weights, scales and bias are buffers: allocated here, filled when the file's tensors load. */
+    private static Layer quantizedLinear(LayerConfig c, ParameterFactory params) {
+        int in = (int) c.longAttribute("in");
+        int out = (int) c.longAttribute("out");
+        org.streamdl.tensor.Allocator a = params.allocator();
+        org.streamdl.tensor.DType f32 = org.streamdl.tensor.DType.FLOAT32;
+        return new QuantizedLinear(c.name(), a.allocate(org.streamdl.tensor.DType.INT8, out, in), a.allocate(f32, out),
+                c.booleanAttribute("bias") ? a.allocate(f32, out) : null, c.booleanAttribute("relu"),
+                (float) c.doubleAttribute("inputScale"), org.streamdl.tensor.DType.fromName(c.attributes().get("inputType")),
+                (float) c.doubleAttribute("outputScale"), org.streamdl.tensor.DType.fromName(c.attributes().get("outputType")));
     }
 
     /** The constant is allocated here and filled when the file's tensors load (it is a buffer). */

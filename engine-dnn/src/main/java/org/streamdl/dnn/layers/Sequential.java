@@ -66,6 +66,21 @@ public final class Sequential implements Layer {
         return h;
     }
 
+    /**
+     * Forward, telling {@code observer} the input of every layer that runs (by its index in
+     * {@link #layers()}); layers fused into their predecessor do not run and are not reported.
+     */
+    public Tensor forwardObserving(Tensor x, Context ctx, java.util.function.BiConsumer<Integer, Tensor> observer) {
+        Tensor h = x;
+        for (int i = 0; i < layers.size(); i++) {
+            if (!skipped[i]) {
+                observer.accept(i, h);
+                h = layers.get(i).forward(h, ctx);
+            }
+        }
+        return h;
+    }
+
     @Override
     public Tensor backward(Tensor dy, Context ctx) {
         Tensor g = dy;

@@ -1,0 +1,98 @@
+package org.streamdl.dnn.quantize;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.layers.QuantizedLinear;
+import org.streamdl.dnn.layers.Sequential;
+import org.streamdl.dnn.model.Model;
+import org.streamdl.dnn.model.ModelFile;
+import org.streamdl.dnn.model.Models;
+import org.streamdl.dnn.testing.ReferenceData;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.ops.Convert;
+
+/** The PyTorch-trained MLP quantized to int8 keeps its answers; the int8 layers chain without float32 in between. */
+class QuantizerTest {
+    private static int[] top1(Tensor logits) {
+        float[] v = Convert.toFloatArray(logits);
+        int classes = (int) logits.shape().dim(1);
+        int[] best = new int[v.length / classes];
+        for (int i = 0; i < best.length; i++) {
+            for (int j = 1; j < classes; j++) {
+                best[i] = v[i * classes + j] > v[i * classes + best[i]] ? j : best[i];
+            }
+        }
+        return best;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kernels.Preference.class)
+    void int8MlpAgreesWithFloat32(Kernels.Preference preference) {
+        try (Model fp32 = Models.mlp(1, Kernels.create(2, preference)); Allocator a = Allocator.root("test", 64L << 20)) {
+            ReferenceData.loadWeights(fp32, "mlp-weights");
+            Tensor images = ReferenceData.images(a).reshape(256, 784);
+            int[] labels = Convert.toIntArray(ReferenceData.labels(a));
+            Tensor calibration = images.narrow(0, 0, 128);
+            Quantizer.Quantized q = Quantizer.quantize(fp32, List.of(calibration), Quantizer.Calibration.MAX_ABS, 100,
+                    Kernels.create(2, preference));
+            try (Model int8 = q.model()) {
+                List<Quantizer.LayerReport> report = q.layers();
+                assertEquals(3, report.size());
+                assertEquals(DType.UINT8, report.get(0).inputType()); // pixels are never negative
+                assertEquals(DType.UINT8, report.get(0).outputType()); // requantized for fc2 after the fused ReLU
+                assertEquals(DType.UINT8, report.get(1).outputType());
+                assertEquals(DType.FLOAT32, report.get(2).outputType()); // logits
+                assertEquals(1f / 255, report.get(0).inputScale(), 1e-6); // pixels span [0, 1]
+                List<?> layers = ((Sequential) int8.network()).layers();
+                assertTrue(layers.stream().filter(l -> l instanceof QuantizedLinear).count() == 3, layers.toString());
+
+                int[] f = top1(fp32.predict(images, a));
+                int[] g = top1(int8.predict(images, a));
+                int agree = 0;
+                int fp32Correct = 0;
+                int int8Correct = 0;
+                for (int i = 0; i < 256; i++) {
+                    agree += f[i] == g[i] ? 1 : 0;
+                    fp32Correct += f[i] == labels[i] ? 1 : 0;
+                    int8Correct += g[i] == labels[i] ? 1 : 0;
+                }
+                assertTrue(agree >= 250, agree + "/256 top classes agree");
+                assertTrue(Math.abs(fp32Correct - int8Correct) <= 3, fp32Correct + " vs " + int8Correct + " correct");
+            }
+        }
+    }
+
+    @Test
+    void percentileCalibrationClipsOutliersAndTheModelFileKeepsTheInt8Model(@TempDir Path dir) throws Exception {
+        try (Model fp32 = Models.mlp(1, Kernels.create(1)); Allocator a = Allocator.root("test", 64L << 20)) {
+            ReferenceData.loadWeights(fp32, "mlp-weights");
+            Tensor images = ReferenceData.images(a).reshape(256, 784);
+            Quantizer.Quantized max = Quantizer.quantize(fp32, List.of(images), Quantizer.Calibration.MAX_ABS, 100, Kernels.create(1));
+            Quantizer.Quantized p = Quantizer.quantize(fp32, List.of(images), Quantizer.Calibration.PERCENTILE, 99.9, Kernels.create(1));
+            try (Model m = max.model(); Model pm = p.model()) {
+                assertTrue(p.layers().get(1).range() < max.layers().get(1).range(),
+                        p.layers().get(1) + " vs " + max.layers().get(1));
+                Path file = dir.resolve("mlp-int8.sdlm");
+                ModelFile.write(file, pm, Map.of("quantized", "percentile 99.9"));
+                try (Model loaded = ModelFile.read(file, Kernels.create(1)).model()) {
+                    assertArrayEquals(Convert.toFloatArray(pm.predict(images, a)), Convert.toFloatArray(loaded.predict(images, a)));
+                }
+            }
+            assertThrows(IllegalArgumentException.class,
+                    () -> Quantizer.quantize(fp32, List.of(images), Quantizer.Calibration.PERCENTILE, 30, Kernels.create(1)));
+        }
+    }
+}
