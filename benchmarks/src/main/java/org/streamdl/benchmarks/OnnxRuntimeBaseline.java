@@ -70,6 +70,43 @@ final class OnnxRuntimeBaseline {
         return figures;
     }
 
+    /** I2 on mlp.onnx and mlp_int8_qdq.onnx: batch-256 throughput of each, same keys as StreamDL's I2. */
+    static Map<String, Object> mlp(WorkloadRunner.Options options) throws IOException {
+        Map<String, Object> figures = new LinkedHashMap<>();
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        figures.put("ort_version", env.getVersion());
+        double fp32 = 0;
+        for (String file : new String[] {"mlp.onnx", "mlp_int8_qdq.onnx"}) {
+            try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+                so.setIntraOpNumThreads(options.threads());
+                so.setInterOpNumThreads(1);
+                so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                try (OrtSession session = env.createSession(model(file), so);
+                     OnnxTensor batch = OnnxTensor.createTensor(env, random(256 * 784), new long[] {256, 784})) {
+                    for (int i = 0; i < 5; i++) {
+                        run(session, batch);
+                    }
+                    WorkloadRunner.settleJit();
+                    long start = System.nanoTime();
+                    for (int i = 0; i < 50; i++) {
+                        run(session, batch);
+                    }
+                    double rate = 50 * 256 / ((System.nanoTime() - start) / 1e9);
+                    if (file.equals("mlp.onnx")) {
+                        fp32 = rate;
+                        figures.put("fp32_img_s", WorkloadRunner.round(rate, 1));
+                    } else {
+                        figures.put("int8_img_s", WorkloadRunner.round(rate, 1));
+                        figures.put("int8_speedup", WorkloadRunner.round(rate / fp32, 2));
+                    }
+                }
+            } catch (OrtException e) {
+                throw new IOException("ONNX Runtime failed on " + file + ": " + e.getMessage(), e);
+            }
+        }
+        return figures;
+    }
+
     private static void run(OrtSession session, OnnxTensor input) throws OrtException {
         try (OrtSession.Result ignored = session.run(Map.of("input", input))) {
             // the output is produced; reading it is not part of the timed work on either side

@@ -109,11 +109,15 @@ public final class WorkloadRunner {
                     case "L1" -> TrainingWorkloads.lenet5(options);
                     case "M1" -> TrainingWorkloads.mlp(options);
                     case "I1" -> InferenceWorkloads.lenet5(options);
+                    case "I2" -> QuantizedWorkloads.mlpInt8(options);
                     default -> throw new UnsupportedWorkloadException(workload);
                 };
                 print(System.out, workload, "streamdl", options, figures);
                 if (workload.equals("I1")) {
                     print(System.out, workload, "onnxruntime", options, OnnxRuntimeBaseline.lenet5(options));
+                }
+                if (workload.equals("I2")) {
+                    print(System.out, workload, "onnxruntime", options, OnnxRuntimeBaseline.mlp(options));
                 }
             } catch (UnsupportedWorkloadException | java.io.IOException e) {
                 System.err.println("error: " + workload + ": " + e.getMessage());
@@ -219,7 +223,7 @@ public final class WorkloadRunner {
         private static final long serialVersionUID = 1L;
 
         UnsupportedWorkloadException(String workload) {
-            super("workload " + workload + " is not available in this build (available: G1, L1, M1, I1)");
+            super("workload " + workload + " is not available in this build (available: G1, L1, M1, I1, I2)");
         }
     }
 }

@@ -7,7 +7,6 @@ import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.ops.Convert;
-import org.streamdl.tensor.ops.Elementwise;
 import org.streamdl.tensor.spi.QuantizedMatmulSpec;
 
 /**
@@ -83,16 +82,12 @@ public final class QuantizedLinear implements Layer {
     @Override
     public Tensor forward(Tensor x, Context ctx) {
         Checks.argument(x.rank() == 2 && x.shape().dim(1) == in, "%s: expected input (N, %s) but got %s", this, in, x.shape());
-        Tensor codes;
-        if (x.dtype() == DType.FLOAT32) {
-            // round half to even and saturate: Convert's rules for integer targets
-            codes = Convert.to(Elementwise.mulScalar(x, 1.0 / inputScale, ctx.step()), inputType, ctx.step());
-        } else {
-            Checks.argument(x.dtype() == inputType, "%s: expected float32 or %s input but got %s", this, inputType, x.dtype());
-            codes = x.contiguous(ctx.step());
-        }
+        boolean floatInput = x.dtype() == DType.FLOAT32;   // the kernel quantizes it on the way in
+        Checks.argument(floatInput || x.dtype() == inputType, "%s: expected float32 or %s input but got %s",
+                this, inputType, x.dtype());
+        Tensor codes = x.contiguous(ctx.step());
         QuantizedMatmulSpec spec = QuantizedMatmulSpec.of(x.shape().dim(0), in, out, inputType)
-                .withOutput(outputType).withBias(bias != null).withRelu(relu);
+                .withOutput(outputType).withBias(bias != null).withRelu(relu).withFloatInput(floatInput);
         Tensor y = ctx.step().allocateUninitialized(outputType, spec.cShape());
         ctx.kernels().quantizedMatmul(spec).execute(codes, inputScale, weights, scales, bias, outputScale, y);
         return y;

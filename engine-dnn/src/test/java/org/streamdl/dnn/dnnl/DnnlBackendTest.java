@@ -261,12 +261,16 @@ class DnnlBackendTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"UINT8, FLOAT32, true, true", "UINT8, UINT8, true, true", "INT8, INT8, true, false",
-            "INT8, FLOAT32, false, false", "UINT8, INT8, false, true"})
-    void int8MatmulMatchesTheReference(DType activation, DType output, boolean bias, boolean relu) {
+    @CsvSource({"UINT8, FLOAT32, true, true, false", "UINT8, UINT8, true, true, false", "INT8, INT8, true, false, false",
+            "INT8, FLOAT32, false, false, false", "UINT8, INT8, false, true, false", "UINT8, UINT8, true, true, true",
+            "INT8, FLOAT32, true, false, true"})
+    void int8MatmulMatchesTheReference(DType activation, DType output, boolean bias, boolean relu, boolean floatInput) {
         org.streamdl.tensor.spi.QuantizedMatmulSpec spec = org.streamdl.tensor.spi.QuantizedMatmulSpec
-                .of(33, 70, 19, activation).withOutput(output).withBias(bias).withRelu(relu);
-        Tensor x = codes(activation, 1, 33, 70);
+                .of(33, 70, 19, activation).withOutput(output).withBias(bias).withRelu(relu).withFloatInput(floatInput);
+        Tensor x = floatInput ? random(Shape.of(33, 70), 1) : codes(activation, 1, 33, 70);
+        if (floatInput && activation == DType.UINT8) {
+            x = org.streamdl.tensor.ops.Elementwise.abs(x, a);
+        }
         Tensor w = codes(DType.INT8, 2, 19, 70);
         Tensor scales = random(Shape.of(19), 3);
         Tensor flat = scales.reshape(19);

@@ -110,6 +110,38 @@ public final class Convert {
         return out;
     }
 
+    /**
+     * Symmetric quantization: round(x / scale) to the nearest code, ties to even, saturated to
+     * uint8 [0, 255] or int8 [-128, 127]; a contiguous result owned by {@code allocator}. The
+     * float32 path is one tight loop (the input side of every int8 layer runs it per batch).
+     */
+    public static Tensor quantize(Tensor source, double scale, DType codes, Allocator allocator) {
+        Checks.argument(codes == DType.UINT8 || codes == DType.INT8, "quantize: codes are uint8 or int8, not %s", codes);
+        Checks.argument(scale > 0 && Double.isFinite(scale), "quantize: scale must be finite and > 0 but is %s", scale);
+        if (source.dtype() != DType.FLOAT32 || !source.isContiguous()) {
+            return to(Elementwise.mulScalar(source, 1 / scale, allocator), codes, allocator);
+        }
+        int n = checkedLength(source);
+        Tensor out = allocator.allocateUninitialized(codes, source.shape());
+        java.nio.FloatBuffer in = source.buffer().asFloatBuffer();
+        java.nio.ByteBuffer dst = out.buffer();
+        int base = (int) source.offset();
+        float inverse = (float) (1 / scale);
+        float low = codes == DType.UINT8 ? 0 : -128;
+        float high = codes == DType.UINT8 ? 255 : 127;
+        float[] chunk = new float[Math.min(n, 4096)];
+        byte[] bytes = new byte[chunk.length];
+        for (int from = 0; from < n; from += chunk.length) {
+            int len = Math.min(chunk.length, n - from);
+            in.get(base + from, chunk, 0, len);
+            for (int i = 0; i < len; i++) {
+                bytes[i] = (byte) (int) Math.min(high, Math.max(low, Math.rint(chunk[i] * inverse)));
+            }
+            dst.put(from, bytes, 0, len);
+        }
+        return out;
+    }
+
     private static void checkCount(int length, Shape shape) {
         Checks.argument(length == shape.elementCount(),
                 "%s values cannot fill shape %s, which has %s elements", length, shape, shape.elementCount());

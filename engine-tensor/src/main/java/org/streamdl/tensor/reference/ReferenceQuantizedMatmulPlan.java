@@ -23,6 +23,13 @@ final class ReferenceQuantizedMatmulPlan implements QuantizedMatmulPlan {
     @Override
     public void execute(Tensor a, float aScale, Tensor w, Tensor wScales, Tensor bias, float outScale, Tensor c) {
         QuantizedMatmulPlan.checkOperands(spec, a, w, wScales, bias, c);
+        if (spec.floatInput()) {
+            try (org.streamdl.tensor.Allocator scratch = org.streamdl.tensor.Allocator.root("quantize", Long.MAX_VALUE / 4)) {
+                Tensor codes = org.streamdl.tensor.ops.Convert.quantize(a, aScale, spec.activation(), scratch);
+                new ReferenceQuantizedMatmulPlan(spec.withFloatInput(false)).execute(codes, aScale, w, wScales, bias, outScale, c);
+            }
+            return;
+        }
         ByteBuffer ab = a.buffer();
         ByteBuffer wb = w.buffer();
         ByteBuffer cb = c.buffer();

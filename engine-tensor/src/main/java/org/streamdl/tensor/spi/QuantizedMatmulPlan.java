@@ -5,7 +5,11 @@ import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 
-/** An int8 product prepared for one {@link QuantizedMatmulSpec}. Contiguous operands. Not thread-safe. */
+/**
+ * An int8 product prepared for one {@link QuantizedMatmulSpec}. Contiguous operands. Quantized
+ * weights are immutable: a backend may keep its own packed copy of a weights tensor for as long as
+ * it is passed in, so pass a different tensor to use other weights. Not thread-safe.
+ */
 public interface QuantizedMatmulPlan extends AutoCloseable {
 
     QuantizedMatmulSpec spec();
@@ -21,7 +25,7 @@ public interface QuantizedMatmulPlan extends AutoCloseable {
 
     /** Throws {@link IllegalArgumentException} naming the operand that does not match the spec. */
     static void checkOperands(QuantizedMatmulSpec spec, Tensor a, Tensor w, Tensor wScales, Tensor bias, Tensor c) {
-        check(spec, "a", spec.aShape(), spec.activation(), a);
+        check(spec, "a", spec.aShape(), spec.floatInput() ? DType.FLOAT32 : spec.activation(), a);
         check(spec, "w", spec.weightShape(), DType.INT8, w);
         check(spec, "wScales", Shape.of(spec.n()), DType.FLOAT32, wScales);
         if (spec.hasBias()) {

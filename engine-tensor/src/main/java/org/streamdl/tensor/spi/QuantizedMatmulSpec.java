@@ -20,8 +20,10 @@ public final class QuantizedMatmulSpec {
     private final DType output;
     private final boolean bias;
     private final boolean relu;
+    private final boolean floatInput;
 
-    private QuantizedMatmulSpec(long m, long k, long n, DType activation, DType output, boolean bias, boolean relu) {
+    private QuantizedMatmulSpec(long m, long k, long n, DType activation, DType output, boolean bias, boolean relu,
+                                boolean floatInput) {
         Checks.argument(m > 0 && k > 0 && n > 0, "quantized matmul: dimensions must be positive but were m %s, k %s, n %s",
                 m, k, n);
         Checks.argument(activation == DType.UINT8 || activation == DType.INT8,
@@ -35,28 +37,41 @@ public final class QuantizedMatmulSpec {
         this.output = output;
         this.bias = bias;
         this.relu = relu;
+        this.floatInput = floatInput;
     }
 
     /** a (m, k) of {@code activation} codes times int8 weights (n, k), float32 output, no bias, no ReLU. */
     public static QuantizedMatmulSpec of(long m, long k, long n, DType activation) {
-        return new QuantizedMatmulSpec(m, k, n, activation, DType.FLOAT32, false, false);
+        return new QuantizedMatmulSpec(m, k, n, activation, DType.FLOAT32, false, false, false);
     }
 
     public QuantizedMatmulSpec withOutput(DType newOutput) {
-        return new QuantizedMatmulSpec(m, k, n, activation, newOutput, bias, relu);
+        return new QuantizedMatmulSpec(m, k, n, activation, newOutput, bias, relu, floatInput);
     }
 
     public QuantizedMatmulSpec withBias(boolean withBias) {
-        return new QuantizedMatmulSpec(m, k, n, activation, output, withBias, relu);
+        return new QuantizedMatmulSpec(m, k, n, activation, output, withBias, relu, floatInput);
     }
 
     public QuantizedMatmulSpec withRelu(boolean withRelu) {
-        return new QuantizedMatmulSpec(m, k, n, activation, output, bias, withRelu);
+        return new QuantizedMatmulSpec(m, k, n, activation, output, bias, withRelu, floatInput);
     }
 
     /** The same product for a batch of {@code rows}. */
     public QuantizedMatmulSpec withRows(long rows) {
-        return new QuantizedMatmulSpec(rows, k, n, activation, output, bias, relu);
+        return new QuantizedMatmulSpec(rows, k, n, activation, output, bias, relu, floatInput);
+    }
+
+    /**
+     * a arrives as float32 and the plan quantizes it (round(a / aScale), saturated to the
+     * activation codes) before the product: one pass over the input instead of a separate one.
+     */
+    public QuantizedMatmulSpec withFloatInput(boolean quantizeInput) {
+        return new QuantizedMatmulSpec(m, k, n, activation, output, bias, relu, quantizeInput);
+    }
+
+    public boolean floatInput() {
+        return floatInput;
     }
 
     public long m() {
@@ -106,17 +121,18 @@ public final class QuantizedMatmulSpec {
     @Override
     public boolean equals(Object o) {
         return o instanceof QuantizedMatmulSpec s && m == s.m && k == s.k && n == s.n && activation == s.activation
-                && output == s.output && bias == s.bias && relu == s.relu;
+                && output == s.output && bias == s.bias && relu == s.relu && floatInput == s.floatInput;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(m, k, n, activation, output, bias, relu);
+        return Objects.hash(m, k, n, activation, output, bias, relu, floatInput);
     }
 
     @Override
     public String toString() {
-        return Checks.format("int8 matmul (%s, %s) %s·(%s, %s)ᵀ int8 → %s%s%s", m, k, activation, n, k, output,
+        return Checks.format("int8 matmul (%s, %s) %s·(%s, %s)ᵀ int8 → %s%s%s", m, k,
+                floatInput ? "float32→" + activation : activation, n, k, output,
                 bias ? " +bias" : "", relu ? " +relu" : "");
     }
 }

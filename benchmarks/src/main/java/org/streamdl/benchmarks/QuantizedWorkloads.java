@@ -1,0 +1,95 @@
+package org.streamdl.benchmarks;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.streamdl.dnn.Context;
+import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.data.InMemoryDataset;
+import org.streamdl.dnn.losses.SoftmaxCrossEntropy;
+import org.streamdl.dnn.model.Model;
+import org.streamdl.dnn.model.Models;
+import org.streamdl.dnn.optim.Adam;
+import org.streamdl.dnn.quantize.Quantizer;
+import org.streamdl.dnn.train.Evaluation;
+import org.streamdl.dnn.train.Trainer;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Rng;
+import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.ops.RandomFill;
+
+/**
+ * I2: the M1 MLP trained as in M1, then post-training static int8 quantization calibrated on 1024
+ * training images; batch-256 images/s of both (50 timed after 5 warm-up) and test accuracy of both.
+ */
+final class QuantizedWorkloads {
+    private QuantizedWorkloads() {}
+
+    static Map<String, Object> mlpInt8(WorkloadRunner.Options options) throws IOException {
+        Path data = Path.of(options.data());
+        InMemoryDataset train = InMemoryDataset.fashionMnist(data, "train");
+        InMemoryDataset test = InMemoryDataset.fashionMnist(data, "t10k");
+        Map<String, Object> figures = new LinkedHashMap<>();
+        try (Model fp32 = Models.mlp(42, Kernels.create(options.threads()));
+             Allocator inputs = Allocator.root("I2-inputs", 1L << 30)) {
+            figures.put("backend", fp32.kernels().backendName());
+            Trainer.builder(fp32, SoftmaxCrossEntropy::new, new Adam(fp32.allocator(), 1e-3))
+                    .batchSize(256).epochs(options.epochs()).seed(42).maxIterations(options.maxIterations())
+                    .logEvery(100).build().fit(train, null);
+            List<Tensor> calibration = new ArrayList<>();
+            for (int from = 0; from < 1024; from += 256) {
+                Tensor batch = inputs.allocate(DType.FLOAT32, 256, 1, 28, 28);
+                Tensor labels = inputs.allocate(DType.INT32, 256);
+                int[] indices = new int[256];
+                for (int i = 0; i < 256; i++) {
+                    indices[i] = from + i;
+                }
+                train.fill(indices, 0, 256, batch, labels);
+                calibration.add(batch);
+            }
+            Quantizer.Quantized q = Quantizer.quantize(fp32, calibration, Quantizer.Calibration.MAX_ABS, 100,
+                    Kernels.create(options.threads()));
+            try (Model int8 = q.model()) {
+                for (Quantizer.LayerReport layer : q.layers()) {
+                    System.err.printf("  %-6s input %s scale %.3g (range %.3g), weight scales %.3g..%.3g, output %s%n",
+                            layer.name(), layer.inputType(), layer.inputScale(), layer.range(), layer.weightScaleMin(),
+                            layer.weightScaleMax(), layer.outputType());
+                }
+                Tensor batch = inputs.allocate(DType.FLOAT32, 256, 1, 28, 28);
+                RandomFill.uniform(batch, 0, 1, new Rng(42));
+                double fp32Rate = throughput(fp32, batch);
+                double int8Rate = throughput(int8, batch);
+                figures.put("fp32_img_s", WorkloadRunner.round(fp32Rate, 1));
+                figures.put("int8_img_s", WorkloadRunner.round(int8Rate, 1));
+                figures.put("int8_speedup", WorkloadRunner.round(int8Rate / fp32Rate, 2));
+                if (options.maxIterations() == 0) {
+                    figures.put("fp32_test_acc", WorkloadRunner.round(Evaluation.accuracy(fp32, test, 1000), 4));
+                    figures.put("int8_test_acc", WorkloadRunner.round(Evaluation.accuracy(int8, test, 1000), 4));
+                }
+            }
+        }
+        return figures;
+    }
+
+    private static double throughput(Model model, Tensor batch) {
+        for (int i = 0; i < 5; i++) {
+            infer(model, batch);
+        }
+        WorkloadRunner.settleJit();
+        long start = System.nanoTime();
+        for (int i = 0; i < 50; i++) {
+            infer(model, batch);
+        }
+        return 50 * 256 / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private static void infer(Model model, Tensor x) {
+        try (Allocator step = model.allocator().newChild("inference", 1L << 30)) {
+            model.network().forward(x, Context.inference(step, model.kernels()));
+        }
+    }
+}
