@@ -339,7 +339,7 @@ class DnnlBackendTest {
     }
 
     @Test
-    void eachBackendSetsTheOpenMpTeamOfTheThreadThatCallsIt() {
+    void eachBackendSetsTheOpenMpTeamOfTheThreadThatCallsIt() throws InterruptedException {
         assertTrue(OpenMpThreads.available(), "the OpenMP glue is built with g++ on linux-x86_64");
         MatmulSpec spec = MatmulSpec.of(Shape.of(256, 256), Shape.of(256, 256));   // above the parallel threshold
         Tensor x = random(spec.aShape(), 1);
@@ -355,7 +355,10 @@ class DnnlBackendTest {
             try (MatmulPlan tiny = dnnl.planMatmul(small).orElseThrow()) {
                 Tensor s = random(small.aShape(), 2);
                 tiny.execute(s, s, a.allocate(DType.FLOAT32, small.cShape()));
-                assertEquals(1, OpenMpThreads.currentTeamSize(), "small primitives run on one thread");
+                assertEquals(2, OpenMpThreads.currentTeamSize(), "right after a wide primitive the team stays wide");
+                Thread.sleep(OpenMpThreads.STICKY_NANOS / 1_000_000 + 2);
+                tiny.execute(s, s, a.allocate(DType.FLOAT32, small.cShape()));
+                assertEquals(1, OpenMpThreads.currentTeamSize(), "small primitives alone run on one thread");
             }
         }
     }
