@@ -66,6 +66,14 @@ final class QuantizedWorkloads {
                 figures.put("fp32_img_s", WorkloadRunner.round(fp32Rate, 1));
                 figures.put("int8_img_s", WorkloadRunner.round(int8Rate, 1));
                 figures.put("int8_speedup", WorkloadRunner.round(int8Rate / fp32Rate, 2));
+                // the same QDQ file ONNX Runtime runs, imported onto StreamDL's int8 kernels
+                try (Model qdq = org.streamdl.dnn.onnx.OnnxImporter.importModel(
+                        org.streamdl.dnn.onnx.OnnxReader.read(OnnxRuntimeBaseline.model("mlp_int8_qdq.onnx"), "mlp_int8_qdq.onnx"),
+                        "mlp_int8_qdq.onnx", Kernels.create(options.threads()))) {
+                    figures.put("qdq_onnx_int8_img_s", WorkloadRunner.round(throughput(qdq, batch.reshape(256, 784)), 1));
+                } catch (org.streamdl.dnn.onnx.OnnxFormatException e) {
+                    throw new IOException(e.getMessage(), e);
+                }
                 if (options.maxIterations() == 0) {
                     figures.put("fp32_test_acc", WorkloadRunner.round(Evaluation.accuracy(fp32, test, 1000), 4));
                     figures.put("int8_test_acc", WorkloadRunner.round(Evaluation.accuracy(int8, test, 1000), 4));

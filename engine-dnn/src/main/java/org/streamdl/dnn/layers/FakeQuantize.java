@@ -39,6 +39,22 @@ public final class FakeQuantize implements Layer {
         return new FakeQuantize(name, scale, zeroPoint, -128, 127);
     }
 
+    public double scale() {
+        return scale;
+    }
+
+    public long zeroPoint() {
+        return zeroPoint;
+    }
+
+    /** uint8 for codes [0, 255], int8 for [-128, 127], null for other ranges. */
+    public org.streamdl.tensor.DType codes() {
+        if (qmin == 0 && qmax == 255) {
+            return org.streamdl.tensor.DType.UINT8;
+        }
+        return qmin == -128 && qmax == 127 ? org.streamdl.tensor.DType.INT8 : null;
+    }
+
     @Override
     public Tensor forward(Tensor x, Context ctx) {
         Values.checkFloating(this, x);

@@ -28,6 +28,7 @@ import org.streamdl.dnn.layers.LayerNorm;
 import org.streamdl.dnn.layers.Layer;
 import org.streamdl.dnn.layers.Linear;
 import org.streamdl.dnn.layers.Pool2d;
+import org.streamdl.dnn.layers.QuantizedLinear;
 import org.streamdl.dnn.layers.Relu;
 import org.streamdl.dnn.layers.Reshape;
 import org.streamdl.dnn.layers.Sequential;
@@ -40,6 +41,7 @@ import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.TensorBytes;
+import org.streamdl.tensor.ops.Convert;
 import org.streamdl.tensor.spi.Pool2dSpec;
 
 /**
@@ -67,9 +69,16 @@ public final class OnnxImporter {
     private final List<List<String>> layerInputs = new ArrayList<>();
     private ParameterFactory params;
     private final Map<String, OnnxModel.Node> pendingQuantize = new HashMap<>(); // QuantizeLinear output → node
+    private final Map<String, Int8Weights> int8Constants = new HashMap<>();   // dequantized int8 constant → its codes
+    private final Map<String, Int8Weights> int8Linears = new HashMap<>();     // Linear layer → its int8 weights
+    private final boolean int8Kernels;
 
-    private OnnxImporter(String file, OnnxModel onnx) {
+    /** int8 weights as the file stored them: codes (rows, columns) and one scale per row. */
+    private record Int8Weights(byte[] codes, float[] rowScales, long[] dims) {}
+
+    private OnnxImporter(String file, OnnxModel onnx, boolean int8Kernels) {
         this.file = file;
+        this.int8Kernels = int8Kernels;
         this.onnx = onnx;
         constants.putAll(onnx.initializers());
     }
@@ -80,8 +89,17 @@ public final class OnnxImporter {
     }
 
     public static Model importModel(OnnxModel onnx, String file, Kernels kernels) throws OnnxFormatException {
+        return importModel(onnx, file, kernels, true);
+    }
+
+    /**
+     * As {@link #importModel(OnnxModel, String, Kernels)}; with {@code int8Kernels} false, a QDQ
+     * model runs as its exact fake-quantized float32 graph instead of on int8 kernels.
+     */
+    public static Model importModel(OnnxModel onnx, String file, Kernels kernels, boolean int8Kernels)
+            throws OnnxFormatException {
         try {
-            return new OnnxImporter(file, onnx).build(kernels);
+            return new OnnxImporter(file, onnx, int8Kernels).build(kernels);
         } catch (OnnxFormatException | RuntimeException e) {
             kernels.close();
             throw e;
@@ -131,7 +149,9 @@ public final class OnnxImporter {
                     + String.join("\n  ", problems));
         }
         String name = Path.of(file).getFileName().toString().replaceFirst("\\.onnx$", "");
-        Layer network = isChain(graphInputs.get(0), output) ? Sequential.of(name, layers.toArray(Layer[]::new)) : graph(name, graphInputs, output);
+        boolean chain = isChain(graphInputs.get(0), output);
+        List<Layer> chainLayers = chain && int8Kernels && !int8Linears.isEmpty() ? int8Chain(layers, allocator) : layers;
+        Layer network = chain ? Sequential.of(name, chainLayers.toArray(Layer[]::new)) : graph(name, graphInputs, output);
         Model model = new Model(network, allocator, kernels);
         try (Allocator scratch = allocator.newChild("onnx weights", Long.MAX_VALUE / 4)) {
             for (Map.Entry<String, OnnxModel.Initializer> w : weights.entrySet()) {
@@ -139,6 +159,53 @@ public final class OnnxImporter {
             }
         }
         return model;
+    }
+
+    /**
+     * QDQ patterns of a chain onto int8 kernels: FakeQuantize (zero point 0) → Linear with int8
+     * weights [→ Relu] becomes one QuantizedLinear, whose output is requantized straight into the
+     * next such pattern's FakeQuantize scale when one follows, so codes flow between int8 layers.
+     */
+    private List<Layer> int8Chain(List<Layer> chain, Allocator allocator) {
+        List<Layer> out = new ArrayList<>();
+        int i = 0;
+        while (i < chain.size()) {
+            Linear linear = int8Head(chain, i);
+            if (linear == null) {
+                out.add(chain.get(i++));
+                continue;
+            }
+            FakeQuantize in = (FakeQuantize) chain.get(i);
+            boolean relu = i + 2 < chain.size() && chain.get(i + 2) instanceof Relu;
+            int next = i + 2 + (relu ? 1 : 0);
+            DType outputType = DType.FLOAT32;
+            float outputScale = 1f;
+            if (int8Head(chain, next) != null) {
+                FakeQuantize following = (FakeQuantize) chain.get(next);
+                outputType = following.codes();
+                outputScale = (float) following.scale();
+            }
+            Int8Weights w = int8Linears.get(linear.name());
+            Tensor codes = allocator.allocate(DType.INT8, w.dims()[0], w.dims()[1]);
+            codes.buffer().put((int) codes.offset(), w.codes());
+            Tensor scales = Convert.fromFloats(w.rowScales(), Shape.of(w.rowScales().length), allocator);
+            OnnxModel.Initializer b = weights.remove(linear.name() + ".bias");
+            weights.remove(linear.name() + ".weight");
+            Tensor bias = b == null ? null : floats(b, allocator);
+            out.add(new QuantizedLinear(linear.name(), codes, scales, bias, relu, (float) in.scale(), in.codes(),
+                    outputScale, outputType));
+            i = next;
+        }
+        return out;
+    }
+
+    /** The Linear at {@code at + 1} when {@code at} starts an importable QDQ pattern, else null. */
+    private Linear int8Head(List<Layer> chain, int at) {
+        if (at + 1 >= chain.size() || !(chain.get(at) instanceof FakeQuantize q) || q.zeroPoint() != 0 || q.codes() == null
+                || !(chain.get(at + 1) instanceof Linear linear) || !int8Linears.containsKey(linear.name())) {
+            return null;
+        }
+        return linear;
     }
 
     private boolean isChain(String input, String output) {
@@ -272,6 +339,7 @@ public final class OnnxImporter {
         OnnxModel.Initializer x = constant(n, 0);
         if (x != null) {
             constants.put(n.outputs().get(0), foldDequantize(n, x, scale, zero));
+            recordInt8(n, x, scale, zero);
             return;
         }
         OnnxModel.Node q = pendingQuantize.remove(n.inputs().get(0));
@@ -300,6 +368,33 @@ public final class OnnxImporter {
         OnnxModel.Node pair = new OnnxModel.Node(n.name(), n.opType(), n.domain(), List.of(q.inputs().get(0)), n.outputs(),
                 n.attributes());
         add(pair, zeroType == OnnxReader.UINT8 ? FakeQuantize.uint8(name, s, zp) : FakeQuantize.int8(name, s, zp), 1);
+    }
+
+    /** Keeps the codes of int8 matrices with zero point 0, per-tensor or per-row scales, for int8 kernels. */
+    private void recordInt8(OnnxModel.Node n, OnnxModel.Initializer x, OnnxModel.Initializer scale, OnnxModel.Initializer zero) {
+        if (x.dataType() != OnnxReader.INT8 || x.dims().length != 2 || (zero != null && !allZero(zero))) {
+            return;
+        }
+        long rows = x.dims()[0];
+        boolean perRow = scale.elementCount() == rows && n.intAttribute("axis", 1) == 0;
+        if (scale.elementCount() != 1 && !perRow) {
+            return;
+        }
+        ByteBuffer s = ByteBuffer.wrap(scale.data()).order(ByteOrder.LITTLE_ENDIAN);
+        float[] rowScales = new float[(int) rows];
+        for (int r = 0; r < rows; r++) {
+            rowScales[r] = s.getFloat(perRow ? r * 4 : 0);
+        }
+        int8Constants.put(n.outputs().get(0), new Int8Weights(x.data(), rowScales, x.dims()));
+    }
+
+    private static boolean allZero(OnnxModel.Initializer t) {
+        for (byte b : t.data()) {
+            if (b != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private OnnxModel.Initializer foldDequantize(OnnxModel.Node n, OnnxModel.Initializer x, OnnxModel.Initializer scale,
@@ -459,25 +554,30 @@ public final class OnnxImporter {
         }
         OnnxModel.Initializer c = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? requireConstant(n, 2, "C") : null;
         boolean transB = n.intAttribute("transB", 0) == 1;
-        linear(n, transB ? w : transpose(w), c);
+        String layer = linear(n, transB ? w : transpose(w), c);
+        Int8Weights int8 = int8Constants.get(n.inputs().get(1));
+        if (layer != null && transB && int8 != null) {
+            int8Linears.put(layer, int8);   // B is (out, in) as QuantizedLinear keeps its weights
+        }
     }
 
     private void matMul(OnnxModel.Node n) {
         OnnxModel.Initializer w = requireConstant(n, 1, "B");
         if (w != null) {
-            linear(n, transpose(w), null);
+            linear(n, transpose(w), null);   // MatMul weights are (in, out): they stay float32
         }
     }
 
-    private void linear(OnnxModel.Node n, OnnxModel.Initializer outByIn, OnnxModel.Initializer bias) {
+    /** Adds a Linear layer and returns its name, or null after reporting a problem. */
+    private String linear(OnnxModel.Node n, OnnxModel.Initializer outByIn, OnnxModel.Initializer bias) {
         if (outByIn.dims().length != 2) {
             problems.add(n.describe() + ": weight of rank " + outByIn.dims().length + " (2 expected)");
-            return;
+            return null;
         }
         if (bias != null && (bias.dims().length != 1 || bias.dims()[0] != outByIn.dims()[0])) {
             problems.add(n.describe() + ": bias of shape " + Arrays.toString(bias.dims()) + " (expected ["
                     + outByIn.dims()[0] + "])");
-            return;
+            return null;
         }
         String name = nameFor(n, outByIn.name());
         add(n, new Linear(params, name, (int) outByIn.dims()[1], (int) outByIn.dims()[0], bias != null), 1);
@@ -485,6 +585,7 @@ public final class OnnxImporter {
         if (bias != null) {
             weights.put(name + ".bias", bias);
         }
+        return name;
     }
 
     private void pool(OnnxModel.Node n) {

@@ -11,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -64,7 +65,9 @@ class OnnxImportTest {
     @ParameterizedTest
     @EnumSource(Kernels.Preference.class)
     void qdqInt8ModelImportsAsItsExactFakeQuantization(Kernels.Preference preference) throws Exception {
-        try (Model model = load("mlp_int8_qdq.onnx", preference); Allocator a = Allocator.root("test", 64L << 20)) {
+        OnnxModel onnx = OnnxReader.read(resource("mlp_int8_qdq.onnx"), "mlp_int8_qdq.onnx");
+        try (Model model = OnnxImporter.importModel(onnx, "mlp_int8_qdq.onnx", Kernels.create(2, preference), false);
+             Allocator a = Allocator.root("test", 64L << 20)) {
             Tensor logits = model.predict(ReferenceData.images(a).reshape(256, 784), a);
             Tensor expected = ReferenceData.tensor("mlp_int8_qdq_logits.f32", DType.FLOAT32, Shape.of(256, 10), a);
             int sameClass = 0;
@@ -84,6 +87,35 @@ class OnnxImportTest {
             assertTrue(sameClass >= 255, sameClass + "/256 images have the reference's top class");
             // fake quantization in float32 matches the simulation except where a sum lands on a rounding tie
             assertTrue(close >= 2530, close + "/2560 logits within 1e-3");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kernels.Preference.class)
+    void qdqInt8ModelRunsOnInt8Kernels(Kernels.Preference preference) throws Exception {
+        try (Model model = load("mlp_int8_qdq.onnx", preference); Allocator a = Allocator.root("test", 64L << 20)) {
+            List<?> layers = ((Sequential) model.network()).layers();
+            assertEquals(3, layers.stream().filter(l -> l instanceof org.streamdl.dnn.layers.QuantizedLinear).count(), layers.toString());
+            assertEquals(3, layers.size(), "the QDQ pairs and ReLUs are folded into the int8 layers: " + layers);
+            Tensor logits = model.predict(ReferenceData.images(a).reshape(256, 784), a);
+            Tensor expected = ReferenceData.tensor("mlp_int8_qdq_logits.f32", DType.FLOAT32, Shape.of(256, 10), a);
+            int sameClass = 0;
+            double sumDiff = 0;
+            for (int i = 0; i < 256; i++) {
+                int ours = 0;
+                int theirs = 0;
+                for (int j = 0; j < 10; j++) {
+                    ours = logits.getFloat(i, j) > logits.getFloat(i, ours) ? j : ours;
+                    theirs = expected.getFloat(i, j) > expected.getFloat(i, theirs) ? j : theirs;
+                    double diff = Math.abs(logits.getFloat(i, j) - expected.getFloat(i, j));
+                    assertTrue(diff < 0.25, "logit " + i + "," + j + " differs by " + diff);
+                    sumDiff += diff;
+                }
+                sameClass += ours == theirs ? 1 : 0;
+            }
+            assertTrue(sameClass >= 255, sameClass + "/256 images have the reference's top class");
+            // integer kernels round at the requantization steps where the simulation is exact: about 1e-2
+            assertTrue(sumDiff / 2560 < 2e-2, "mean logit difference " + sumDiff / 2560);
         }
     }
 
