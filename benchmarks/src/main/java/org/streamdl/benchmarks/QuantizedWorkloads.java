@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.streamdl.dnn.Context;
 import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.data.InMemoryDataset;
 import org.streamdl.dnn.losses.SoftmaxCrossEntropy;
@@ -84,20 +83,6 @@ final class QuantizedWorkloads {
     }
 
     private static double throughput(Model model, Tensor batch) {
-        for (int i = 0; i < 5; i++) {
-            infer(model, batch);
-        }
-        WorkloadRunner.settleJit();
-        long start = System.nanoTime();
-        for (int i = 0; i < 50; i++) {
-            infer(model, batch);
-        }
-        return 50 * 256 / ((System.nanoTime() - start) / 1e9);
-    }
-
-    private static void infer(Model model, Tensor x) {
-        try (Allocator step = model.allocator().newChild("inference", 1L << 30)) {
-            model.network().forward(x, Context.inference(step, model.kernels()));
-        }
+        return InferenceWorkloads.batchThroughput(model, batch);
     }
 }
