@@ -146,7 +146,7 @@ public final class DnnlBackend implements Backend {
     @Override
     public Optional<MatmulPlan> planMatmul(MatmulSpec spec) {
         Checks.state(!closed, "the dnnl backend is closed");
-        return spec.dtype() != DType.FLOAT32 ? Optional.empty() : DnnlMatmulPlan.create(this, spec);
+        return spec.dtype() == DType.FLOAT64 ? Optional.empty() : DnnlMatmulPlan.create(this, spec);
     }
 
     @Override

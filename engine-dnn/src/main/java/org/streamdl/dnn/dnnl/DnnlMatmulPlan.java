@@ -6,6 +6,7 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_bf16;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_matmul_primitive_desc_create;
@@ -24,6 +25,7 @@ import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.javacpp.FloatPointer;
 import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.reference.ReferenceBackend;
@@ -83,9 +85,10 @@ final class DnnlMatmulPlan implements MatmulPlan {
         Native handles = new Native(spec);
         try {
             int rank = spec.cShape().rank();
-            dnnl_memory_desc aMd = handles.stridedDesc(logical(spec.aShape(), rank, spec.transposeA()), dnnl_f32,
+            int operands = spec.dtype() == DType.BFLOAT16 ? dnnl_bf16 : dnnl_f32;   // c and bias stay f32
+            dnnl_memory_desc aMd = handles.stridedDesc(logical(spec.aShape(), rank, spec.transposeA()), operands,
                     strides(spec.aShape(), rank, spec.transposeA()));
-            dnnl_memory_desc bMd = handles.stridedDesc(logical(spec.bShape(), rank, spec.transposeB()), dnnl_f32,
+            dnnl_memory_desc bMd = handles.stridedDesc(logical(spec.bShape(), rank, spec.transposeB()), operands,
                     strides(spec.bShape(), rank, spec.transposeB()));
             dnnl_memory_desc cMd = handles.stridedDesc(spec.cShape().dims(), dnnl_f32, spec.cShape().contiguousStrides());
             boolean scaled = spec.alpha() != 1f;
@@ -100,7 +103,7 @@ final class DnnlMatmulPlan implements MatmulPlan {
             // weights may take the layout oneDNN packs them in; other operands stay as stored
             boolean pack = spec.weightsB() && rank == 2;
             dnnl_memory_desc bWanted = pack
-                    ? handles.desc(logical(spec.bShape(), rank, spec.transposeB()), dnnl_f32, dnnl_format_tag_any) : bMd;
+                    ? handles.desc(logical(spec.bShape(), rank, spec.transposeB()), operands, dnnl_format_tag_any) : bMd;
             dnnl_primitive_desc pd = new dnnl_primitive_desc();
             if (!handles.implemented(dnnl_matmul_primitive_desc_create(pd, backend.engine(), aMd, bWanted, biasMd, cMd, attr),
                     "dnnl_matmul_primitive_desc_create")) {

@@ -52,18 +52,22 @@ final class OpenMpThreads {
 
     /** Sets the calling thread's team to {@code wanted}, at most the backend's thread count. */
     void applyToCallingThread(int wanted) {
-        int team = Math.min(wanted, threads);
-        long now = System.nanoTime();
-        if (team < lastTeam && now - lastWideAt < STICKY_NANOS) {
-            team = lastTeam;
-        }
-        if (team == threads) {
-            lastWideAt = now;
-        }
-        lastTeam = team;
+        int team = teamFor(wanted, System.nanoTime());
         if (Glue.AVAILABLE && OpenMp.omp_get_max_threads() != team) {
             OpenMp.omp_set_num_threads(team);
         }
+    }
+
+    /** The team a primitive wanting {@code wanted} threads gets at time {@code now}; remembers it. */
+    int teamFor(int wanted, long now) {
+        int team = Math.min(wanted, threads);
+        if (team == threads) {
+            lastWideAt = now;   // only a primitive that wants the full team opens the window
+        } else if (team < lastTeam && now - lastWideAt < STICKY_NANOS) {
+            team = lastTeam;
+        }
+        lastTeam = team;
+        return team;
     }
 
     /** The team size calls from this thread get now, or -1 without the glue. */

@@ -231,6 +231,25 @@ class DnnlBackendTest {
     }
 
     @Test
+    void bfloat16MatmulAccumulatesInFloat32LikeTheReference() {
+        MatmulSpec spec = MatmulSpec.of(Shape.of(37, 96), Shape.of(24, 96), false, true).withBias(true).withRelu(true)
+                .withWeightsB(true).withDType(DType.BFLOAT16);
+        Tensor x = Convert.to(random(spec.aShape(), 1), DType.BFLOAT16, a);
+        Tensor w = Convert.to(random(spec.bShape(), 2), DType.BFLOAT16, a);
+        Tensor b = random(spec.biasShape(), 3);
+        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+            Tensor expected = a.allocate(DType.FLOAT32, spec.cShape());
+            Tensor actual = a.allocate(DType.FLOAT32, spec.cShape());
+            r.execute(x, w, b, expected);
+            d.execute(x, w, b, actual);
+            assertClose(expected, actual, F32);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> d.execute(Convert.to(x, DType.FLOAT32, a), w, b, actual));
+            assertTrue(e.getMessage().contains("operand a has dtype float32 but the plan expects bfloat16"), e.getMessage());
+        }
+    }
+
+    @Test
     void packedWeightsFollowInPlaceChanges() {
         MatmulSpec spec = MatmulSpec.of(Shape.of(5, 40), Shape.of(30, 40), false, true).withBias(true).withRelu(true)
                 .withWeightsB(true);
@@ -344,23 +363,34 @@ class DnnlBackendTest {
         MatmulSpec spec = MatmulSpec.of(Shape.of(256, 256), Shape.of(256, 256));   // above the parallel threshold
         Tensor x = random(spec.aShape(), 1);
         Tensor c = a.allocate(DType.FLOAT32, spec.cShape());
+        MatmulSpec small = MatmulSpec.of(Shape.of(8, 8), Shape.of(8, 8));
+        Tensor s = random(small.aShape(), 2);
+        Tensor sc = a.allocate(DType.FLOAT32, small.cShape());
         try (DnnlBackend one = DnnlBackend.create(1).orElseThrow();
              MatmulPlan single = one.planMatmul(spec).orElseThrow();
-             MatmulPlan pair = dnnl.planMatmul(spec).orElseThrow()) {
+             MatmulPlan pair = dnnl.planMatmul(spec).orElseThrow();
+             MatmulPlan tiny = dnnl.planMatmul(small).orElseThrow()) {
             single.execute(x, x, c);
             assertEquals(1, OpenMpThreads.currentTeamSize());
             pair.execute(x, x, c);
             assertEquals(2, OpenMpThreads.currentTeamSize());
-            MatmulSpec small = MatmulSpec.of(Shape.of(8, 8), Shape.of(8, 8));
-            try (MatmulPlan tiny = dnnl.planMatmul(small).orElseThrow()) {
-                Tensor s = random(small.aShape(), 2);
-                tiny.execute(s, s, a.allocate(DType.FLOAT32, small.cShape()));
-                assertEquals(2, OpenMpThreads.currentTeamSize(), "right after a wide primitive the team stays wide");
-                Thread.sleep(OpenMpThreads.STICKY_NANOS / 1_000_000 + 2);
-                tiny.execute(s, s, a.allocate(DType.FLOAT32, small.cShape()));
-                assertEquals(1, OpenMpThreads.currentTeamSize(), "small primitives alone run on one thread");
-            }
+            Thread.sleep(OpenMpThreads.STICKY_NANOS / 1_000_000 + 2);
+            tiny.execute(s, s, sc);
+            assertEquals(1, OpenMpThreads.currentTeamSize(), "small primitives alone run on one thread");
         }
+    }
+
+    @Test
+    void aSmallPrimitiveRightAfterAWideOneKeepsTheWideTeam() {
+        OpenMpThreads policy = new OpenMpThreads(2);
+        long t = 1_000_000_000L;
+        assertEquals(1, policy.teamFor(1, t));
+        assertEquals(2, policy.teamFor(2, t + 10));
+        assertEquals(2, policy.teamFor(1, t + 20), "within the window after a wide primitive");
+        assertEquals(2, policy.teamFor(1, t + 10 + OpenMpThreads.STICKY_NANOS - 1));
+        assertEquals(1, policy.teamFor(1, t + 10 + OpenMpThreads.STICKY_NANOS + 1), "after the window");
+        assertEquals(1, policy.teamFor(1, t + 10 + 2 * OpenMpThreads.STICKY_NANOS));
+        assertEquals(4, new OpenMpThreads(4).teamFor(8, t), "never more than the backend's threads");
     }
 
     @Test

@@ -29,7 +29,7 @@ public final class Linalg {
     /** {@code op(a) · op(b)}, where op transposes the last two axes when asked. */
     public static Tensor matmul(Tensor a, Tensor b, boolean transposeA, boolean transposeB, Allocator allocator) {
         MatmulSpec spec = MatmulSpec.of(a.shape(), b.shape(), transposeA, transposeB).withDType(check(a, b));
-        Tensor c = allocator.allocate(DType.FLOAT32, spec.cShape());
+        Tensor c = allocator.allocate(spec.outputType(), spec.cShape());
         run(spec, a, b, c);
         return c;
     }
@@ -58,7 +58,7 @@ public final class Linalg {
     }
 
     private static DType check(Tensor a, Tensor b) {
-        // MatmulSpec refuses anything but float32 with a message naming the dtype
+        // MatmulSpec refuses other dtypes with a message naming them; the plan refuses mixed operands
         return a.dtype() != DType.FLOAT32 ? a.dtype() : b.dtype();
     }
 

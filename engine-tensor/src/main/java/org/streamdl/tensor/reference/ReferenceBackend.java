@@ -64,7 +64,11 @@ public final class ReferenceBackend implements Backend {
     @Override
     public Optional<MatmulPlan> planMatmul(MatmulSpec spec) {
         checkOpen();
-        return Optional.of(spec.dtype() == org.streamdl.tensor.DType.FLOAT64 ? new Float64MatmulPlan(spec) : new ReferenceMatmulPlan(spec, this));
+        return Optional.of(switch (spec.dtype()) {
+            case FLOAT64 -> new Float64MatmulPlan(spec);
+            case BFLOAT16 -> new Bfloat16MatmulPlan(spec, new ReferenceMatmulPlan(spec.withDType(org.streamdl.tensor.DType.FLOAT32), this));
+            default -> new ReferenceMatmulPlan(spec, this);
+        });
     }
 
     @Override

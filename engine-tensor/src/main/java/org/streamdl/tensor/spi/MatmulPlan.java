@@ -25,23 +25,24 @@ public interface MatmulPlan extends AutoCloseable {
         Checks.argument(spec.hasBias() == (bias != null), "%s: %s", spec,
                 spec.hasBias() ? "the plan adds a bias but none was given" : "the plan has no bias but one was given");
         if (bias != null) {
-            check(spec, "bias", spec.biasShape(), bias);
+            check(spec, "bias", spec.biasShape(), spec.outputType(), bias);
         }
         checkOperands(spec, a, b, c);
     }
 
     static void checkOperands(MatmulSpec spec, Tensor a, Tensor b, Tensor c) {
-        check(spec, "a", spec.aShape(), a);
-        check(spec, "b", spec.bShape(), b);
-        check(spec, "c", spec.cShape(), c);
+        check(spec, "a", spec.aShape(), spec.dtype(), a);
+        check(spec, "b", spec.bShape(), spec.dtype(), b);
+        check(spec, "c", spec.cShape(), spec.outputType(), c);
         Checks.argument(c.storage() != a.storage() && c.storage() != b.storage(),
                 "%s: c shares memory with an input; write into a separate tensor", spec);
     }
 
-    private static void check(MatmulSpec spec, String name, org.streamdl.tensor.Shape expected, Tensor t) {
+    private static void check(MatmulSpec spec, String name, org.streamdl.tensor.Shape expected,
+                              org.streamdl.tensor.DType dtype, Tensor t) {
         Checks.argument(t.shape().equals(expected), "%s: operand %s has shape %s but the plan expects %s",
                 spec, name, t.shape(), expected);
-        Checks.argument(t.dtype() == spec.dtype(), "%s: operand %s has dtype %s but the plan expects %s",
-                spec, name, t.dtype(), spec.dtype());
+        Checks.argument(t.dtype() == dtype, "%s: operand %s has dtype %s but the plan expects %s",
+                spec, name, t.dtype(), dtype);
     }
 }

@@ -28,8 +28,8 @@ public final class MatmulSpec {
 
     private MatmulSpec(DType dtype, Shape a, Shape b, boolean transposeA, boolean transposeB, float alpha, float beta,
                        boolean bias, boolean relu, boolean weightsB) {
-        Checks.argument(dtype == DType.FLOAT32 || dtype == DType.FLOAT64,
-                "matmul supports float32 and float64 operands but got %s; convert with Convert.to first", dtype);
+        Checks.argument(dtype == DType.FLOAT32 || dtype == DType.FLOAT64 || dtype == DType.BFLOAT16,
+                "matmul supports float32, float64 and bfloat16 operands but got %s; convert with Convert.to first", dtype);
         Checks.argument(a.rank() >= 2 && b.rank() >= 2,
                 "matmul needs operands of rank 2 or more but got a %s and b %s", a, b);
         Checks.argument(Float.isFinite(alpha) && Float.isFinite(beta),
@@ -116,8 +116,14 @@ public final class MatmulSpec {
         return Shape.of(n());
     }
 
+    /** The type of a and b; also of c, except that bfloat16 products accumulate into float32. */
     public DType dtype() {
         return dtype;
+    }
+
+    /** The type of c (and of the bias): float32 for bfloat16 operands, else the operands' type. */
+    public DType outputType() {
+        return dtype == DType.BFLOAT16 ? DType.FLOAT32 : dtype;
     }
 
     public Shape aShape() {

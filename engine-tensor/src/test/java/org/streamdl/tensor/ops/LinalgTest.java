@@ -126,7 +126,7 @@ class LinalgTest {
         Tensor ints = a.allocate(DType.INT32, 2, 2);
         IllegalArgumentException dtype = assertThrows(IllegalArgumentException.class,
                 () -> Linalg.matmul(ints, ints, a));
-        assertEquals("matmul supports float32 and float64 operands but got int32; convert with Convert.to first", dtype.getMessage());
+        assertEquals("matmul supports float32, float64 and bfloat16 operands but got int32; convert with Convert.to first", dtype.getMessage());
         IllegalArgumentException out = assertThrows(IllegalArgumentException.class,
                 () -> Linalg.matmul(random(2, 3), random(3, 4), a.allocate(DType.FLOAT32, 4, 2)));
         assertEquals("matmul (2, 3)·(3, 4) float32: operand c has shape (4, 2) but the plan expects (2, 4)",

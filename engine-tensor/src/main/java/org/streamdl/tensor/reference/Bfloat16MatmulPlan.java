@@ -1,0 +1,51 @@
+package org.streamdl.tensor.reference;
+
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.ops.Convert;
+import org.streamdl.tensor.spi.MatmulPlan;
+import org.streamdl.tensor.spi.MatmulSpec;
+
+/**
+ * bfloat16 operands, float32 accumulation and result: the operands widen exactly to float32 and
+ * the float32 reference product runs on them, which is what bfloat16 hardware computes up to the
+ * order of the sums.
+ */
+final class Bfloat16MatmulPlan implements MatmulPlan {
+    private final MatmulSpec spec;
+    private final MatmulPlan float32;
+
+    Bfloat16MatmulPlan(MatmulSpec spec, MatmulPlan float32) {
+        this.spec = spec;
+        this.float32 = float32;
+    }
+
+    @Override
+    public MatmulSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public void execute(Tensor a, Tensor b, Tensor c) {
+        execute(a, b, null, c);
+    }
+
+    @Override
+    public void execute(Tensor a, Tensor b, Tensor bias, Tensor c) {
+        MatmulPlan.checkOperands(spec, a, b, bias, c);
+        try (Allocator scratch = Allocator.root("bfloat16 widening", Long.MAX_VALUE / 4)) {
+            float32.execute(Convert.to(a, DType.FLOAT32, scratch), Convert.to(b, DType.FLOAT32, scratch), bias, c);
+        }
+    }
+
+    @Override
+    public void close() {
+        float32.close();
+    }
+
+    @Override
+    public String toString() {
+        return "reference " + spec;
+    }
+}
