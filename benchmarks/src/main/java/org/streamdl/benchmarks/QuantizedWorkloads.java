@@ -65,6 +65,12 @@ final class QuantizedWorkloads {
                 figures.put("fp32_img_s", WorkloadRunner.round(fp32Rate, 1));
                 figures.put("int8_img_s", WorkloadRunner.round(int8Rate, 1));
                 figures.put("int8_speedup", WorkloadRunner.round(int8Rate / fp32Rate, 2));
+                try (Model bf16 = Quantizer.bfloat16(fp32, Kernels.create(options.threads()))) {
+                    figures.put("bf16_img_s", WorkloadRunner.round(throughput(bf16, batch), 1));
+                    if (options.maxIterations() == 0) {
+                        figures.put("bf16_test_acc", WorkloadRunner.round(Evaluation.accuracy(bf16, test, 1000), 4));
+                    }
+                }
                 // the same QDQ file ONNX Runtime runs, imported onto StreamDL's int8 kernels
                 try (Model qdq = org.streamdl.dnn.onnx.OnnxImporter.importModel(
                         org.streamdl.dnn.onnx.OnnxReader.read(OnnxRuntimeBaseline.model("mlp_int8_qdq.onnx"), "mlp_int8_qdq.onnx"),

@@ -88,6 +88,33 @@ class Bfloat16AndConversionTest {
     }
 
     @Test
+    void theFastBfloat16PathRoundsExactlyLikeTheElementwiseOne() {
+        try (Allocator a = Allocator.root("t", 1 << 20)) {
+            float[] v = new float[2000];
+            java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+            for (int i = 0; i < v.length; i++) {
+                v[i] = Float.intBitsToFloat(r.nextInt());
+            }
+            v[0] = Float.NaN;
+            v[1] = Float.POSITIVE_INFINITY;
+            v[2] = Float.intBitsToFloat(0x3f808000);   // a tie: rounds to even (down)
+            v[3] = Float.intBitsToFloat(0x3f818000);   // a tie: rounds to even (up)
+            v[4] = -0f;
+            Tensor x = Convert.fromFloats(v, Shape.of(2, 1000), a);
+            Tensor fast = Convert.to(x, DType.BFLOAT16, a);                          // contiguous: one tight loop
+            Tensor slow = Convert.to(x.transpose(0, 1), DType.BFLOAT16, a).transpose(0, 1); // strided: per element
+            for (int i = 0; i < 2; i++) {
+                for (int j = 0; j < 1000; j++) {
+                    assertEquals(Float.floatToRawIntBits(slow.getFloat(i, j)), Float.floatToRawIntBits(fast.getFloat(i, j)),
+                            "element " + i + "," + j);
+                }
+            }
+            assertEquals(1.0f, fast.getFloat(0, 2));
+            assertEquals(Float.intBitsToFloat(0x3f820000), fast.getFloat(0, 3));
+        }
+    }
+
+    @Test
     void dtypesHaveStableNamesAndCodes() {
         for (DType t : DType.values()) {
             assertEquals(t, DType.fromName(t.toString()));

@@ -10,7 +10,7 @@ public final class LayerRegistry {
     public static final List<String> TYPES = List.of("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
             "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout", "Flatten", "Reshape",
             "Identity", "BatchNorm", "LayerNorm", "Embedding", "Sequential", "Graph", "Add", "Concat", "Arithmetic",
-            "Transpose", "Squeeze", "Unsqueeze", "Clip", "Erf", "FakeQuantize", "QuantizedLinear");
+            "Transpose", "Squeeze", "Unsqueeze", "Clip", "Erf", "FakeQuantize", "QuantizedLinear", "Bfloat16Linear");
 
     private LayerRegistry() {}
 
@@ -57,6 +57,10 @@ public final class LayerRegistry {
             case "Clip" -> Activation.clip(name, config.doubleAttribute("low"), config.doubleAttribute("high"));
             case "Erf" -> Activation.erf(name);
             case "QuantizedLinear" -> quantizedLinear(config, params);
+            case "Bfloat16Linear" -> new Bfloat16Linear(name,
+                    params.allocator().allocate(org.streamdl.tensor.DType.BFLOAT16, config.longAttribute("out"), config.longAttribute("in")),
+                    config.booleanAttribute("bias") ? params.allocator().allocate(org.streamdl.tensor.DType.FLOAT32, config.longAttribute("out")) : null,
+                    config.booleanAttribute("relu"));
             case "FakeQuantize" -> new FakeQuantize(name, config.doubleAttribute("scale"), config.longAttribute("zeroPoint"),
                     config.longAttribute("qmin"), config.longAttribute("qmax"));
             case "Sequential" -> {

@@ -96,6 +96,33 @@ public final class Quantizer {
         return new Quantized(result, report);
     }
 
+    /**
+     * {@code model} with every Linear layer (and a ReLU right after it) in bfloat16, the other
+     * layers float32; no calibration is needed: bfloat16 keeps float32's range.
+     */
+    public static Model bfloat16(Model model, Kernels kernels) {
+        Checks.argument(model.network() instanceof Sequential, "bfloat16 conversion handles Sequential networks, not %s",
+                model.network());
+        List<Layer> layers = ((Sequential) model.network()).layers();
+        Allocator allocator = Allocator.root("bf16 " + model.network().name(), 64L << 30);
+        List<Layer> converted = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            Layer layer = layers.get(i);
+            if (!(layer instanceof Linear linear)) {
+                converted.add(copy(layer, allocator));
+                continue;
+            }
+            boolean relu = i + 1 < layers.size() && layers.get(i + 1) instanceof Relu;
+            Tensor w = Convert.to(linear.parameters().get(0).value(), DType.BFLOAT16, allocator);
+            Tensor b = linear.parameters().size() > 1 ? Convert.to(linear.parameters().get(1).value(), DType.FLOAT32, allocator) : null;
+            converted.add(new org.streamdl.dnn.layers.Bfloat16Linear(linear.name(), w, b, relu));
+            if (relu) {
+                i++;
+            }
+        }
+        return new Model(new Sequential(model.network().name() + "-bf16", converted), allocator, kernels);
+    }
+
     /** The quantized model and what was done to each layer. */
     public record Quantized(Model model, List<LayerReport> layers) {}
 

@@ -75,6 +75,38 @@ class QuantizerTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Kernels.Preference.class)
+    void bfloat16MlpAgreesWithFloat32AndSavesLikeAnyModel(Kernels.Preference preference) throws Exception {
+        Path dir = java.nio.file.Files.createTempDirectory("bf16");
+        try (Model fp32 = Models.mlp(1, Kernels.create(2, preference)); Allocator a = Allocator.root("test", 64L << 20)) {
+            ReferenceData.loadWeights(fp32, "mlp-weights");
+            Tensor images = ReferenceData.images(a).reshape(256, 784);
+            try (Model bf16 = Quantizer.bfloat16(fp32, Kernels.create(2, preference))) {
+                float[] f = Convert.toFloatArray(fp32.predict(images, a));
+                float[] g = Convert.toFloatArray(bf16.predict(images, a));
+                double max = 0;
+                for (int i = 0; i < f.length; i++) {
+                    max = Math.max(max, Math.abs(f[i] - g[i]));
+                }
+                // 8 mantissa bits on inputs and weights, float32 sums: logits move by a few hundredths at most
+                assertTrue(max < 0.15, "largest logit change " + max);
+                int[] tf = top1(fp32.predict(images, a));
+                int[] tg = top1(bf16.predict(images, a));
+                int agree = 0;
+                for (int i = 0; i < 256; i++) {
+                    agree += tf[i] == tg[i] ? 1 : 0;
+                }
+                assertTrue(agree >= 253, agree + "/256 top classes agree");
+                Path file = dir.resolve("mlp-bf16.sdlm");
+                ModelFile.write(file, bf16, Map.of());
+                try (Model loaded = ModelFile.read(file, Kernels.create(1, preference)).model()) {
+                    assertArrayEquals(g, Convert.toFloatArray(loaded.predict(images, a)));
+                }
+            }
+        }
+    }
+
     @Test
     void percentileCalibrationClipsOutliersAndTheModelFileKeepsTheInt8Model(@TempDir Path dir) throws Exception {
         try (Model fp32 = Models.mlp(1, Kernels.create(1)); Allocator a = Allocator.root("test", 64L << 20)) {

@@ -105,8 +105,34 @@ public final class Convert {
 
     /** A contiguous copy of {@code source} in {@code dtype}, owned by {@code allocator}. */
     public static Tensor to(Tensor source, DType dtype, Allocator allocator) {
+        if (source.dtype() == DType.FLOAT32 && dtype == DType.BFLOAT16 && source.isContiguous()) {
+            return toBfloat16(source, allocator);
+        }
         Tensor out = allocator.allocate(dtype, source.shape());
         StridedCopy.copy(source, out);
+        return out;
+    }
+
+    /** float32 → bfloat16 in one tight loop (the input side of every bfloat16 layer runs it per batch). */
+    private static Tensor toBfloat16(Tensor source, Allocator allocator) {
+        int n = checkedLength(source);
+        Tensor out = allocator.allocateUninitialized(DType.BFLOAT16, source.shape());
+        java.nio.IntBuffer in = source.buffer().asIntBuffer();
+        java.nio.ShortBuffer dst = out.buffer().asShortBuffer();
+        int base = (int) source.offset();
+        int[] chunk = new int[Math.min(Math.max(n, 1), 4096)];
+        short[] halves = new short[chunk.length];
+        for (int from = 0; from < n; from += chunk.length) {
+            int len = Math.min(chunk.length, n - from);
+            in.get(base + from, chunk, 0, len);
+            for (int i = 0; i < len; i++) {
+                int bits = chunk[i];
+                boolean nan = (bits & 0x7fffffff) > 0x7f800000;
+                // round to nearest even on the 16 bits dropped; NaN stays a quiet NaN (as ElementAccess does)
+                halves[i] = (short) (nan ? (bits >>> 16) | 0x0040 : (bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+            }
+            dst.put(from, halves, 0, len);
+        }
         return out;
     }
 
