@@ -1,6 +1,7 @@
 package org.streamdl.dnn.layers;
 
 import java.nio.FloatBuffer;
+import org.streamdl.dnn.Values;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
@@ -16,14 +17,13 @@ final class Activations {
      * over heap chunks, where HotSpot vectorizes the select (it does not through direct buffers).
      */
     static Tensor reluMask(Tensor dy, Tensor y, Allocator step) {
-        if (dy.dtype() != DType.FLOAT32) { // float64 gradient checks: exactness over speed
-            long n = dy.elementCount();
-            Tensor g = dy.contiguous(step).reshape(n);
-            Tensor v = y.contiguous(step).reshape(n);
+        if (dy.dtype() != DType.FLOAT32) { // float64 gradient checks, through the views the other layers use
+            Values g = Values.of(dy.contiguous(step));
+            Values v = Values.of(y.contiguous(step));
             Tensor out = step.allocateUninitialized(dy.dtype(), dy.shape());
-            Tensor flat = out.reshape(n);
-            for (long i = 0; i < n; i++) {
-                flat.set(v.getDouble(i) > 0 ? g.getDouble(i) : 0, i);
+            Values o = Values.of(out);
+            for (int i = 0; i < o.size(); i++) {
+                o.set(i, v.get(i) > 0 ? g.get(i) : 0);
             }
             return out;
         }

@@ -9,7 +9,6 @@ import org.streamdl.dnn.ParameterFactory;
 import org.streamdl.dnn.init.Initializer;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.Checks;
-import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.ops.Elementwise;

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.streamdl.dnn.Context;
 import org.streamdl.tensor.Checks;
-import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.ops.Convert;
 

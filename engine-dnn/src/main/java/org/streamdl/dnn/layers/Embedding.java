@@ -1,6 +1,5 @@
 package org.streamdl.dnn.layers;
 
-import java.nio.IntBuffer;
 import java.util.List;
 import org.streamdl.dnn.Context;
 import org.streamdl.dnn.Values;

@@ -7,7 +7,6 @@ import org.streamdl.dnn.Parameter;
 import org.streamdl.dnn.ParameterFactory;
 import org.streamdl.dnn.init.Initializer;
 import org.streamdl.tensor.Checks;
-import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 

@@ -6,7 +6,6 @@ import org.streamdl.dnn.Parameter;
 import org.streamdl.dnn.ParameterFactory;
 import org.streamdl.dnn.init.Initializer;
 import org.streamdl.tensor.Checks;
-import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.ops.Reduce;

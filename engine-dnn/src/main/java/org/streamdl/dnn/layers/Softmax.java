@@ -3,7 +3,6 @@ package org.streamdl.dnn.layers;
 import org.streamdl.dnn.Context;
 import org.streamdl.dnn.Values;
 import org.streamdl.tensor.Checks;
-import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
 
 /**

@@ -25,11 +25,15 @@ final class ReferenceQuantizedMatmulPlan implements QuantizedMatmulPlan {
         QuantizedMatmulPlan.checkOperands(spec, a, w, wScales, bias, c);
         if (spec.floatInput()) {
             try (org.streamdl.tensor.Allocator scratch = org.streamdl.tensor.Allocator.root("quantize", Long.MAX_VALUE / 4)) {
-                Tensor codes = org.streamdl.tensor.ops.Convert.quantize(a, aScale, spec.activation(), scratch);
-                new ReferenceQuantizedMatmulPlan(spec.withFloatInput(false)).execute(codes, aScale, w, wScales, bias, outScale, c);
+                multiply(org.streamdl.tensor.ops.Convert.quantize(a, aScale, spec.activation(), scratch), aScale, w, wScales,
+                        bias, outScale, c);
             }
-            return;
+        } else {
+            multiply(a, aScale, w, wScales, bias, outScale, c);
         }
+    }
+
+    private void multiply(Tensor a, float aScale, Tensor w, Tensor wScales, Tensor bias, float outScale, Tensor c) {
         ByteBuffer ab = a.buffer();
         ByteBuffer wb = w.buffer();
         ByteBuffer cb = c.buffer();

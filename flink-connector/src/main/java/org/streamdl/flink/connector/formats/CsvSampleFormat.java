@@ -5,7 +5,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import org.streamdl.flink.connector.records.RawRecord;
 import org.streamdl.flink.connector.records.Sample;
-import org.streamdl.flink.connector.records.TensorValue;
 import org.streamdl.tensor.DType;
 
 /**
