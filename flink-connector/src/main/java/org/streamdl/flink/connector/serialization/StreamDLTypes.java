@@ -38,7 +38,7 @@ public final class StreamDLTypes {
         private final Class<T> type;
         private final SerializableSupplier<TypeSerializer<T>> serializer;
 
-        RecordTypeInfo(Class<T> type, SerializableSupplier<TypeSerializer<T>> serializer) {
+        public RecordTypeInfo(Class<T> type, SerializableSupplier<TypeSerializer<T>> serializer) {
             this.type = type;
             this.serializer = serializer;
         }
@@ -99,7 +99,7 @@ public final class StreamDLTypes {
         }
     }
 
-    interface SerializableSupplier<T> extends Supplier<T>, java.io.Serializable {}
+    public interface SerializableSupplier<T> extends Supplier<T>, java.io.Serializable {}
 
     public static final class TensorTypeInfoFactory extends TypeInfoFactory<TensorValue> {
         @Override

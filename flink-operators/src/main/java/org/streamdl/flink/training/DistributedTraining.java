@@ -1,0 +1,215 @@
+package org.streamdl.flink.training;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.UUID;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.streamdl.flink.connector.records.ModelSnapshot;
+import org.streamdl.flink.connector.records.Sample;
+
+/**
+ * Data-parallel training of one network by P Flink subtasks, with weights in parameter shards
+ * (keyed state) and updates returned to the workers through broadcast and an in-JVM back edge.
+ *
+ * <pre>{@code
+ * TrainingJob job = DistributedTraining.of(recipe)
+ *     .parallelism(2).globalBatchSize(128).epochs(3)
+ *     .snapshotEverySteps(100)
+ *     .build();
+ * DataStream<ModelSnapshot> models = job.train(samples);
+ * }</pre>
+ *
+ * <p>Synchronous by default: with the same data, order and global batch, the result equals
+ * single-JVM training up to floating-point summation order. {@link Builder#maxStaleness} lets a worker
+ * run ahead. Bounded input finishes by itself with a final snapshot; online input emits snapshots
+ * every N steps or T time.
+ */
+public final class DistributedTraining {
+    public static final int DEFAULT_GLOBAL_BATCH_SIZE = 128;
+    public static final Duration DEFAULT_MAX_BATCH_DELAY = Duration.ofSeconds(1);
+    public static final long DEFAULT_SNAPSHOT_EVERY_STEPS = 1000;
+
+    private DistributedTraining() {}
+
+    public static Builder of(TrainingRecipe recipe) {
+        return new Builder(recipe);
+    }
+
+    public static final class Builder {
+        private final TrainingRecipe recipe;
+        private int parallelism = -1;
+        private int slices = -1;
+        private int globalBatchSize = DEFAULT_GLOBAL_BATCH_SIZE;
+        private int epochs = 1;
+        private int maxStaleness;
+        private Duration maxBatchDelay = DEFAULT_MAX_BATCH_DELAY;
+        private long snapshotEverySteps = DEFAULT_SNAPSHOT_EVERY_STEPS;
+        private Duration snapshotEvery = Duration.ZERO;
+        private int threadsPerWorker = 1;
+        private String featureName;
+        private long seed = 42;
+        private boolean keepInputPartitioning;
+
+        private Builder(TrainingRecipe recipe) {
+            this.recipe = Objects.requireNonNull(recipe, "recipe");
+        }
+
+        /** Number of workers P (and of shard subtasks); defaults to the input stream's environment parallelism. */
+        public Builder parallelism(int workers) {
+            check(workers >= 1, "parallelism must be >= 1 but was %s", workers);
+            this.parallelism = workers;
+            return this;
+        }
+
+        /** Number of parameter slices S; defaults to the parallelism, one slice per shard subtask. */
+        public Builder slices(int count) {
+            check(count >= 1, "slices must be >= 1 but was %s", count);
+            this.slices = count;
+            return this;
+        }
+
+        /** Samples per update, summed over all workers; each worker takes global / P of them. */
+        public Builder globalBatchSize(int size) {
+            check(size >= 1, "globalBatchSize must be >= 1 but was %s", size);
+            this.globalBatchSize = size;
+            return this;
+        }
+
+        /** Passes over bounded input; the first runs as samples arrive, the rest over each worker's cache. */
+        public Builder epochs(int count) {
+            check(count >= 1, "epochs must be >= 1 but was %s", count);
+            this.epochs = count;
+            return this;
+        }
+
+        /** How many steps a worker may run ahead of the newest weights it holds; 0 is synchronous. */
+        public Builder maxStaleness(int steps) {
+            check(steps >= 0, "maxStaleness must be >= 0 but was %s", steps);
+            this.maxStaleness = steps;
+            return this;
+        }
+
+        /**
+         * How long a worker with an incomplete batch waits before contributing what it has (zero
+         * samples for an idle partition); {@link Duration#ZERO} waits for full batches only.
+         */
+        public Builder maxBatchDelay(Duration delay) {
+            check(!delay.isNegative(), "maxBatchDelay must not be negative but was %s", delay);
+            this.maxBatchDelay = delay;
+            return this;
+        }
+
+        /** A snapshot after every {@code steps} updates that applied samples (0: none by count). */
+        public Builder snapshotEverySteps(long steps) {
+            check(steps >= 0, "snapshotEverySteps must be >= 0 but was %s", steps);
+            this.snapshotEverySteps = steps;
+            return this;
+        }
+
+        /** A snapshot at most this often by time, when samples were applied since the last (zero: none by time). */
+        public Builder snapshotEvery(Duration interval) {
+            check(!interval.isNegative(), "snapshotEvery must not be negative but was %s", interval);
+            this.snapshotEvery = interval;
+            return this;
+        }
+
+        /** oneDNN threads per worker; P workers in one JVM should together use at most its cores. */
+        public Builder threadsPerWorker(int threads) {
+            check(threads >= 1, "threadsPerWorker must be >= 1 but was %s", threads);
+            this.threadsPerWorker = threads;
+            return this;
+        }
+
+        /** The sample feature fed to the network; by default a sample's only feature. */
+        public Builder feature(String name) {
+            this.featureName = Objects.requireNonNull(name);
+            return this;
+        }
+
+        /** Seeds the per-worker shuffles of cached epochs and layer randomness such as dropout. */
+        public Builder seed(long value) {
+            this.seed = value;
+            return this;
+        }
+
+        /**
+         * Workers read the input exactly as partitioned by the caller (e.g. {@code partitionCustom})
+         * instead of a rebalance; for reproducible assignments of samples to workers.
+         */
+        public Builder keepInputPartitioning() {
+            this.keepInputPartitioning = true;
+            return this;
+        }
+
+        public TrainingJob build() {
+            return new TrainingJob(this);
+        }
+    }
+
+    /** The configured loop; {@link #train} adds it to the input's job. */
+    public static final class TrainingJob {
+        private final Builder b;
+
+        private TrainingJob(Builder b) {
+            this.b = b;
+        }
+
+        public DataStream<ModelSnapshot> train(DataStream<Sample> samples) {
+            int workers = b.parallelism > 0 ? b.parallelism : samples.getExecutionEnvironment().getParallelism();
+            int slices = b.slices > 0 ? b.slices : workers;
+            check(b.globalBatchSize >= workers, "globalBatchSize %s is smaller than the %s workers", b.globalBatchSize, workers);
+            int maxParallelism = KeyGroupRangeAssignment.computeDefaultMaxParallelism(workers);
+            String loopId = "streamdl-" + recipe().modelName() + "-" + UUID.randomUUID();
+            LoopConfig config = new LoopConfig(loopId, workers, slices,
+                    ParameterLayout.balancedKeys(slices, workers, maxParallelism), b.globalBatchSize, b.epochs,
+                    b.maxStaleness, b.maxBatchDelay.toMillis(), b.snapshotEverySteps, b.snapshotEvery.toMillis(),
+                    b.threadsPerWorker, b.featureName, b.seed);
+            String name = recipe().modelName();
+
+            DataStream<Sample> input = b.keepInputPartitioning ? samples : samples.rebalance();
+            SingleOutputStreamOperator<GradientSlice> gradients = input
+                    .transform("training-worker " + name, LoopTypes.GRADIENT_SLICE,
+                            new TrainingWorkerOperatorFactory(recipe(), config))
+                    .setParallelism(workers)
+                    .uid("streamdl-training-worker-" + name);
+            gradients.startNewChain();
+            SingleOutputStreamOperator<WeightSlice> updates = gradients
+                    .keyBy(new SliceKey(config.sliceKeys()), Types.INT)
+                    .process(new ParameterShardFunction(recipe(), workers, slices), LoopTypes.WEIGHT_SLICE)
+                    .setParallelism(workers)
+                    .setMaxParallelism(maxParallelism)
+                    .uid("streamdl-parameter-shard-" + name)
+                    .name("parameter-shard " + name);
+            SingleOutputStreamOperator<Void> tail = updates.broadcast()
+                    .transform("feedback-tail " + name, Types.VOID, new FeedbackTailOperator(loopId))
+                    .setParallelism(workers)
+                    .uid("streamdl-feedback-tail-" + name);
+            tail.sinkTo(new DiscardingSink<>()).setParallelism(workers).name("feedback-end " + name);
+            CoLocation.group(loopId, gradients, tail);
+            return gradients.getSideOutput(TrainingWorkerOperator.SNAPSHOTS);
+        }
+
+        private TrainingRecipe recipe() {
+            return b.recipe;
+        }
+    }
+
+    /** Routes slice s to its precomputed key, so slices spread evenly over shard subtasks. */
+    private record SliceKey(int[] keys) implements KeySelector<GradientSlice, Integer> {
+        @Override
+        public Integer getKey(GradientSlice slice) {
+            return keys[slice.sliceId()];
+        }
+    }
+
+    private static void check(boolean condition, String template, Object... args) {
+        if (!condition) {
+            throw new IllegalArgumentException(String.format(template, args));
+        }
+    }
+}
