@@ -106,7 +106,8 @@ public final class WorkloadRunner {
             try {
                 Map<String, Object> figures = switch (workload) {
                     case "G1" -> gemm(options);
-                    case "L1" -> TrainingWorkloads.lenet5(options);
+                    case "L1" -> options.engine().equals("flink") ? FlinkTrainingWorkloads.lenet5(options)
+                            : TrainingWorkloads.lenet5(options);
                     case "M1" -> TrainingWorkloads.mlp(options);
                     case "I1" -> InferenceWorkloads.lenet5(options);
                     case "I2" -> QuantizedWorkloads.mlpInt8(options);
@@ -119,7 +120,7 @@ public final class WorkloadRunner {
                 if (workload.equals("I2")) {
                     print(System.out, workload, "onnxruntime", options, OnnxRuntimeBaseline.mlp(options));
                 }
-            } catch (UnsupportedWorkloadException | java.io.IOException e) {
+            } catch (Exception e) {
                 System.err.println("error: " + workload + ": " + e.getMessage());
                 failures++;
             }

@@ -76,6 +76,56 @@ public final class ModelFile {
     /** Writes the model's parameters (and the optimizer state, if given) with provenance. */
     public static void write(Path file, Model model, Map<String, Tensor> optimizerState, Map<String, String> provenance)
             throws IOException {
+        Encoded encoded = encode(model, optimizerState, provenance);
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            encoded.emit((data, position) -> writeFully(out, data, position));
+            out.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * The bytes {@link #write} would put in a file, for model files that travel as records (model
+     * snapshots in a stream) rather than files; nothing touches the disk.
+     */
+    public static byte[] toBytes(Model model, Map<String, Tensor> optimizerState, Map<String, String> provenance)
+            throws IOException {
+        Encoded encoded = encode(model, optimizerState, provenance);
+        if (encoded.length() > Integer.MAX_VALUE - 16) {
+            throw new IOException("model '" + model + "' needs " + encoded.length()
+                    + " bytes, more than a Java array holds; write it to a file instead");
+        }
+        byte[] bytes = new byte[(int) encoded.length()];
+        encoded.emit((data, position) -> data.get(bytes, (int) position, data.remaining()));
+        return bytes;
+    }
+
+    @FunctionalInterface
+    private interface PositionalSink {
+        void write(ByteBuffer data, long position) throws IOException;
+    }
+
+    /** A model file laid out: its header and where each tensor's data goes. */
+    private record Encoded(Model model, List<Map.Entry<String, Tensor>> tensors, long[] offsets, byte[] header,
+                           long length) {
+        void emit(PositionalSink out) throws IOException {
+            ByteBuffer preamble = ByteBuffer.allocate(PREAMBLE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            preamble.put(MAGIC).putShort((short) FORMAT_VERSION).putShort((short) 0).putInt(header.length).flip();
+            out.write(preamble, 0);
+            out.write(ByteBuffer.wrap(header), PREAMBLE_BYTES);
+            for (int i = 0; i < tensors.size(); i++) {
+                Tensor t = tensors.get(i).getValue().contiguous(model.allocator());
+                ByteBuffer data = t.buffer().duplicate();
+                data.position((int) (t.offset() * t.dtype().byteSize())).limit(data.position() + (int) byteLength(t));
+                out.write(data, offsets[i]);
+            }
+        }
+    }
+
+    private static Encoded encode(Model model, Map<String, Tensor> optimizerState, Map<String, String> provenance)
+            throws IOException {
         List<Map.Entry<String, Tensor>> tensors = new ArrayList<>();
         List<String> kinds = new ArrayList<>();
         for (Parameter p : model.parameters()) {
@@ -99,27 +149,14 @@ public final class ModelFile {
             offsets[i] = Long.MAX_VALUE;
         }
         long at = align(PREAMBLE_BYTES + header(model, tensors, kinds, offsets, crcs, provenance).length);
+        long end = at;
         for (int i = 0; i < tensors.size(); i++) {
             offsets[i] = at;
-            at = align(at + byteLength(tensors.get(i).getValue()));
+            end = at + byteLength(tensors.get(i).getValue());
+            at = align(end);
         }
         byte[] header = header(model, tensors, kinds, offsets, crcs, provenance);
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer preamble = ByteBuffer.allocate(PREAMBLE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            preamble.put(MAGIC).putShort((short) FORMAT_VERSION).putShort((short) 0).putInt(header.length).flip();
-            writeFully(out, preamble, 0);
-            writeFully(out, ByteBuffer.wrap(header), PREAMBLE_BYTES);
-            for (int i = 0; i < tensors.size(); i++) {
-                Tensor t = tensors.get(i).getValue().contiguous(model.allocator());
-                ByteBuffer data = t.buffer().duplicate();
-                data.position((int) (t.offset() * t.dtype().byteSize())).limit(data.position() + (int) byteLength(t));
-                writeFully(out, data, offsets[i]);
-            }
-            out.force(true);
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        return new Encoded(model, tensors, offsets, header, tensors.isEmpty() ? PREAMBLE_BYTES + header.length : end);
     }
 
     public static void write(Path file, Model model, Map<String, String> provenance) throws IOException {

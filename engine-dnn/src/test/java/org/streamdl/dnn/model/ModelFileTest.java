@@ -53,6 +53,17 @@ class ModelFileTest {
     }
 
     @Test
+    void bytesAreExactlyTheFileContents() throws IOException {
+        Path file = dir.resolve("mlp.sdlm");
+        try (Model model = Models.mlp(3, kernels())) {
+            Tensor momentum = Convert.fromFloats(new float[] {1, 2, 3}, Shape.of(3), model.allocator());
+            ModelFile.write(file, model, Map.of("fc1.weight.momentum_buffer", momentum), Map.of("version", "7"));
+            byte[] bytes = ModelFile.toBytes(model, Map.of("fc1.weight.momentum_buffer", momentum), Map.of("version", "7"));
+            assertArrayEquals(Files.readAllBytes(file), bytes);
+        }
+    }
+
+    @Test
     void keepsOptimizerStateForResuming() throws IOException {
         Path file = dir.resolve("checkpoint.sdlm");
         try (Model model = Models.mlp(2, kernels())) {

@@ -177,14 +177,17 @@ public final class DistributedTraining {
                             new TrainingWorkerOperatorFactory(recipe(), config))
                     .setParallelism(workers)
                     .uid("streamdl-training-worker-" + name);
-            gradients.startNewChain();
+            // the loop's records are few and large, and a step waits for them: send each at once
+            // rather than when a network buffer fills or the flush timer fires
+            gradients.startNewChain().setBufferTimeout(0);
             SingleOutputStreamOperator<WeightSlice> updates = gradients
                     .keyBy(new SliceKey(config.sliceKeys()), Types.INT)
-                    .process(new ParameterShardFunction(recipe(), workers, slices), LoopTypes.WEIGHT_SLICE)
+                    .transform("parameter-shard " + name, LoopTypes.WEIGHT_SLICE,
+                            new ParameterShardOperator(recipe(), workers, config.sliceKeys()))
                     .setParallelism(workers)
                     .setMaxParallelism(maxParallelism)
                     .uid("streamdl-parameter-shard-" + name)
-                    .name("parameter-shard " + name);
+                    .setBufferTimeout(0);
             SingleOutputStreamOperator<Void> tail = updates.broadcast()
                     .transform("feedback-tail " + name, Types.VOID, new FeedbackTailOperator(loopId))
                     .setParallelism(workers)

@@ -9,21 +9,15 @@ import org.streamdl.dnn.model.Model;
 import org.streamdl.dnn.model.ModelFile;
 
 /**
- * Model files as bytes, for {@link org.streamdl.flink.connector.records.ModelSnapshot}: the engine
- * writes and reads files (atomically, checked against their length), so the bytes pass through a
+ * Model files as bytes, for {@link org.streamdl.flink.connector.records.ModelSnapshot}. The engine's
+ * reader checks a file against its length before allocating, so reading passes the bytes through a
  * temporary file that is deleted at once.
  */
 public final class ModelBytes {
     private ModelBytes() {}
 
     public static byte[] of(Model model, Map<String, String> provenance) throws IOException {
-        Path file = Files.createTempFile("streamdl-snapshot", ".sdlm");
-        try {
-            ModelFile.write(file, model, provenance);
-            return Files.readAllBytes(file);
-        } finally {
-            Files.deleteIfExists(file);
-        }
+        return ModelFile.toBytes(model, Map.of(), provenance);
     }
 
     /** Reads a model file's bytes; a bad file is refused with {@code name} in the message. */

@@ -33,6 +33,8 @@ import org.apache.flink.streaming.api.operators.StreamOperatorParameters;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 import org.apache.flink.util.ResourceGuard;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.streamdl.dnn.Context;
 import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.Parameter;
@@ -71,6 +73,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
     private static final long serialVersionUID = 1L;
     static final OutputTag<ModelSnapshot> SNAPSHOTS = new OutputTag<>("model-snapshots", StreamDLTypes.MODEL_SNAPSHOT);
     private static final int STATE_FORMAT = 1;
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingWorkerOperator.class);
 
     private final TrainingRecipe recipe;
     private final LoopConfig config;
@@ -85,6 +88,8 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
     private transient FeedbackChannel channel;
     private transient Rng rng;
     private transient Shape sampleShape;
+    private transient Tensor batchFeatures;
+    private transient Tensor batchLabels;
 
     private transient List<Sample> pending;
     private transient List<Sample> cache;
@@ -94,7 +99,8 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
     private transient double meanLoss;
     private transient boolean trainingDone;
     private transient boolean inputEnded;
-    private transient boolean inlineWait;
+    private transient int maxBufferedSamples;
+    private transient long contributedAtNanos;
     private transient TreeMap<Long, WeightSlice[]> arriving;
     private transient List<WeightSlice> replay;
     private transient List<BackEdgeLog> logs;
@@ -113,6 +119,9 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
     private transient long lastComputeNanos;
     private transient long lastWaitNanos;
     private transient long lastBytesSent;
+    private transient long totalComputeNanos;
+    private transient long totalWaitNanos;
+    private transient long engineNanos;
 
     TrainingWorkerOperator(StreamOperatorParameters<GradientSlice> parameters, TrainingRecipe recipe, LoopConfig config) {
         super(parameters);
@@ -158,6 +167,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
         parameters = model.parameters();
         layout = new ParameterLayout(parameters, config.slices());
         localBatchSize = config.localBatchSize(worker);
+        maxBufferedSamples = (config.maxStaleness() + 4) * localBatchSize;
         rng = new Rng(config.seed() * 31 + worker);
         if (context.isRestored()) {
             for (byte[] blob : progressState.get()) {
@@ -218,11 +228,18 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
             cache.add(sample);
         }
         lastSampleAtMillis = now();
-        while (pending.size() >= localBatchSize) {
-            awaitTurn();
-            if (pending.size() >= localBatchSize) {
-                contribute(take(localBatchSize), false);
-            }
+        contributeFullBatches();
+        // Keep taking input while waiting for weights: a worker that blocked at once would stall a
+        // round-robin upstream that still owes the other workers their batches. Past this bound the
+        // worker blocks, which is safe because the others have then received as many samples.
+        while (pending.size() >= maxBufferedSamples) {
+            mailbox.yield();
+        }
+    }
+
+    private void contributeFullBatches() {
+        while (mayContribute() && pending.size() >= localBatchSize) {
+            contribute(take(localBatchSize), false);
         }
     }
 
@@ -259,16 +276,9 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
 
     /** Yields to the mailbox (feedback, timers) until this worker may contribute its next step. */
     private void awaitTurn() throws InterruptedException {
-        long start = System.nanoTime();
-        inlineWait = true;
-        try {
-            while (contributed - version > config.maxStaleness() && !trainingDone) {
-                mailbox.yield();
-            }
-        } finally {
-            inlineWait = false;
+        while (contributed - version > config.maxStaleness() && !trainingDone) {
+            mailbox.yield();
         }
-        lastWaitNanos = System.nanoTime() - start;
     }
 
     private boolean mayContribute() {
@@ -290,6 +300,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
         if (count > 0) {
             lossSum = computeGradients(batch) * count;
         }
+        engineNanos += System.nanoTime() - start;
         long bytes = 0;
         for (int s = 0; s < layout.sliceCount(); s++) {
             float[] gradientSum = count > 0 ? layout.gatherGradients(parameters, s, count) : new float[layout.sliceLength(s)];
@@ -299,7 +310,9 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
         steps.inc();
         samplesCounter.inc(count);
         lastBytesSent = bytes;
-        lastComputeNanos = System.nanoTime() - start;
+        contributedAtNanos = System.nanoTime();
+        lastComputeNanos = contributedAtNanos - start;
+        totalComputeNanos += lastComputeNanos;
         turnSinceMillis = now();
     }
 
@@ -320,12 +333,20 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
                             + " (the shape of the first sample)");
                 }
                 if (features == null) {
-                    long[] dims = new long[sampleShape.rank() + 1];
-                    dims[0] = batch.size();
-                    System.arraycopy(sampleShape.dims(), 0, dims, 1, sampleShape.rank());
-                    features = step.allocateUninitialized(DType.FLOAT32, Shape.of(dims));
-                    labels = sample.hasClassLabel() ? step.allocateUninitialized(DType.INT32, Shape.of(batch.size()))
-                            : labelTensor(sample, batch.size(), step);
+                    if (batchFeatures == null) {
+                        // one pair of batch tensors for the worker's life, as the local Trainer does: oneDNN
+                        // then sees the same source memory every step
+                        long[] dims = new long[sampleShape.rank() + 1];
+                        dims[0] = localBatchSize;
+                        System.arraycopy(sampleShape.dims(), 0, dims, 1, sampleShape.rank());
+                        batchFeatures = model.allocator().allocateUninitialized(DType.FLOAT32, Shape.of(dims));
+                        batchLabels = sample.hasClassLabel()
+                                ? model.allocator().allocateUninitialized(DType.INT32, Shape.of(localBatchSize))
+                                : labelTensor(sample, localBatchSize, model.allocator());
+                    }
+                    int count = batch.size();
+                    features = count == localBatchSize ? batchFeatures : batchFeatures.narrow(0, 0, count);
+                    labels = count == localBatchSize ? batchLabels : batchLabels.narrow(0, 0, count);
                 }
                 byte[] bytes = value.bytes();
                 features.buffer().put(i * bytes.length, bytes);
@@ -415,9 +436,14 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
         trainingDone = parts[0].last();
         turnSinceMillis = now();
         maybeSnapshot();
-        if (config.maxBatchDelayMillis() > 0 && !inputEnded && !inlineWait && mayContribute() && pending.isEmpty()
-                && now() - lastSampleAtMillis >= config.maxBatchDelayMillis()) {
-            contribute(List.of(), false);   // an idle partition answers at once, so the others never wait for it
+        lastWaitNanos = System.nanoTime() - contributedAtNanos;
+        totalWaitNanos += lastWaitNanos;
+        if (!inputEnded) {
+            contributeFullBatches();
+            if (config.maxBatchDelayMillis() > 0 && mayContribute() && pending.isEmpty()
+                    && now() - lastSampleAtMillis >= config.maxBatchDelayMillis()) {
+                contribute(List.of(), false);   // an idle partition answers at once, so the others never wait for it
+            }
         }
     }
 
@@ -449,7 +475,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
     private void scheduleIdleCheck() {
         long period = Math.max(1, config.maxBatchDelayMillis() / 4);
         getProcessingTimeService().registerTimer(now() + period, t -> {
-            if (!inputEnded && !inlineWait && mayContribute() && now() - turnSinceMillis >= config.maxBatchDelayMillis()) {
+            if (!inputEnded && mayContribute() && now() - turnSinceMillis >= config.maxBatchDelayMillis()) {
                 contribute(take(Math.min(localBatchSize, pending.size())), false);
             }
             if (!inputEnded) {
@@ -575,6 +601,11 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
 
     @Override
     public void close() throws Exception {
+        if (steps != null) {
+            LOG.info("training worker {} of {}: {} steps, {} samples, compute {} ms (engine {} ms), waiting for weights {} ms, model version {}",
+                    worker, config.workers(), steps.getCount(), samplesCounter.getCount(), totalComputeNanos / 1_000_000, engineNanos / 1_000_000,
+                    totalWaitNanos / 1_000_000, version);
+        }
         try {
             for (BackEdgeLog log : logs) {
                 log.lease().close();
