@@ -203,7 +203,7 @@ public final class DistributedTraining {
     }
 
     /** Routes slice s to its precomputed key, so slices spread evenly over shard subtasks. */
-    private record SliceKey(int[] keys) implements KeySelector<GradientSlice, Integer> {
+    record SliceKey(int[] keys) implements KeySelector<GradientSlice, Integer> {
         @Override
         public Integer getKey(GradientSlice slice) {
             return keys[slice.sliceId()];
