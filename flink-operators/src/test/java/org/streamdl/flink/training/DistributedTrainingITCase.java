@@ -208,6 +208,27 @@ class DistributedTrainingITCase {
         assertTrue(seen.get(3).samplesApplied() <= 3000);
     }
 
+    @Test
+    void boundedStalenessWithMoreSlicesThanWorkersAppliesEverySampleAndLearns() throws Exception {
+        int records = 4000;
+        StreamExecutionEnvironment env = env(new Configuration());
+        DataStream<Sample> samples = env.fromSequence(0, records - 1).setParallelism(1)
+                .map(new ToSample()).returns(StreamDLTypes.SAMPLE).setParallelism(1);
+        DataStream<ModelSnapshot> models = DistributedTraining.of(Blobs.recipe())
+                .parallelism(2).slices(5).globalBatchSize(32).maxStaleness(2).maxBatchDelay(Duration.ZERO)
+                .snapshotEverySteps(0).build().train(samples);
+        DataStream.Collector<ModelSnapshot> collector = new DataStream.Collector<>();
+        models.collectAsync(collector);
+        env.execute("bounded staleness");
+        ModelSnapshot result = last(drain(collector.getOutput()));
+        assertEquals(records, result.samplesApplied());
+        try (Kernels kernels = Kernels.create(1);
+             Model model = ModelBytes.read(result.modelFile(), "stale", kernels).model()) {
+            double accuracy = Evaluation.accuracy(model, Blobs.dataset(99, 2000), 500);
+            assertTrue(accuracy > 0.8, "accuracy with staleness 2: " + accuracy);
+        }
+    }
+
     static final AtomicInteger COMPLETED_CHECKPOINTS = new AtomicInteger();
     static final AtomicInteger LOSS_CALLS = new AtomicInteger();
     static final AtomicBoolean FAILED_ONCE = new AtomicBoolean();
