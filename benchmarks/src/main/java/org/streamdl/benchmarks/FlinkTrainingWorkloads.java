@@ -55,9 +55,6 @@ final class FlinkTrainingWorkloads {
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(TaskManagerOptions.NUM_TASK_SLOTS, workers);
-        if (System.getenv("SEGMENT") != null) {
-            conf.set(TaskManagerOptions.MEMORY_SEGMENT_SIZE, org.apache.flink.configuration.MemorySize.parse(System.getenv("SEGMENT")));
-        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(workers, conf);
         SampleSpec spec = SampleSpec.builder().feature("input", DType.FLOAT32, 1, 28, 28).classLabel(10).build();
         DecodedSamples samples = FileSamples.idx(env, data.resolve("train-images-idx3-ubyte.gz").toString(),
@@ -65,8 +62,7 @@ final class FlinkTrainingWorkloads {
         DataStream<ModelSnapshot> models = DistributedTraining.of(lenet5Recipe())
                 .parallelism(workers).globalBatchSize(BATCH).epochs(options.epochs())
                 .threadsPerWorker(options.threads()).maxBatchDelay(Duration.ZERO)
-                .maxStaleness(Integer.parseInt(System.getenv().getOrDefault("STALE", "0")))
-                .snapshotEverySteps(SNAPSHOT_EVERY_STEPS).build()
+                                                .snapshotEverySteps(SNAPSHOT_EVERY_STEPS).build()
                 .train(samples.samples());
         DataStream.Collector<ModelSnapshot> collector = new DataStream.Collector<>();
         models.collectAsync(collector);

@@ -101,20 +101,24 @@ public final class ScalingSimulation {
     static void printTable(PrintStream out, Workload w, Network net) {
         out.println("| P | samples/worker | step ms | images/s | speed-up vs P=8 | efficiency vs P=8 | comm. share |");
         out.println("|---:|---:|---:|---:|---:|---:|---:|");
-        double baseline = w.globalBatch(BASELINE_WORKERS) / step(w, BASELINE_WORKERS, net).totalMicros();
+        double baseline = imagesPerSecond(w, BASELINE_WORKERS, net);
         for (int p : WORKERS) {
             if (!w.runs(p)) {
                 out.printf(Locale.ROOT, "| %d | - | - | - | - | - | - |%n", p);
                 continue;
             }
             Step s = step(w, p, net);
-            double imagesPerSecond = w.globalBatch(p) / s.totalMicros() * 1e6;
-            double speedUp = imagesPerSecond / (baseline * 1e6);
+            double imagesPerSecond = imagesPerSecond(w, p, net);
+            double speedUp = imagesPerSecond / baseline;
             double efficiency = speedUp / ((double) p / BASELINE_WORKERS);
             out.printf(Locale.ROOT, "| %d | %s | %.2f | %,.0f | %.2f | %.0f %% | %.0f %% |%n", p,
                     formatSamples(w.samplesPerWorker(p)), s.totalMicros() / 1e3, imagesPerSecond, speedUp,
                     100 * efficiency, 100 * s.otherMicros() / s.totalMicros());
         }
+    }
+
+    static double imagesPerSecond(Workload w, int workers, Network net) {
+        return w.globalBatch(workers) / step(w, workers, net).totalMicros() * 1e6;
     }
 
     private static String formatSamples(double samples) {
@@ -156,7 +160,7 @@ public final class ScalingSimulation {
 
         // the in-JVM run has no NIC, so only the transfer term goes
         Network inJvm = new Network(Double.POSITIVE_INFINITY, net.hopLatencyMicros(), net.messageOverheadMicros());
-        double calibration = LENET_GLOBAL_BATCH / step(lenet, 2, inJvm).totalMicros() * 1e6;
+        double calibration = imagesPerSecond(lenet, 2, inJvm);
         out.printf(Locale.ROOT, "Calibration: LeNet-5 at P = 2 without transfer time: model %,.0f images/s,"
                 + " measured %,.0f images/s in one JVM.%n", calibration, MEASURED_LENET_P2_IMAGES_PER_SECOND);
         out.println("\"-\": the global batch is smaller than P, which the training builder refuses.");

@@ -66,7 +66,10 @@ public final class DistributedTraining {
             return this;
         }
 
-        /** Number of parameter slices S; defaults to the parallelism, one slice per shard subtask. */
+        /**
+         * Number of parameter slices S, spread over the shard subtasks; by default one per 4096
+         * parameters (so a slice fits a network buffer), at least one per shard subtask.
+         */
         public Builder slices(int count) {
             check(count >= 1, "slices must be >= 1 but was %s", count);
             this.slices = count;
@@ -161,7 +164,9 @@ public final class DistributedTraining {
 
         public DataStream<ModelSnapshot> train(DataStream<Sample> samples) {
             int workers = b.parallelism > 0 ? b.parallelism : samples.getExecutionEnvironment().getParallelism();
-            int slices = b.slices > 0 ? b.slices : workers;
+            long parameters = parameterCount(recipe());
+            int slices = b.slices > 0 ? b.slices : defaultSlices(parameters, workers);
+            check(slices <= parameters, "%s slices for a model of only %s parameters", slices, parameters);
             check(b.globalBatchSize >= workers, "globalBatchSize %s is smaller than the %s workers", b.globalBatchSize, workers);
             int maxParallelism = KeyGroupRangeAssignment.computeDefaultMaxParallelism(workers);
             String loopId = "streamdl-" + recipe().modelName() + "-" + UUID.randomUUID();
@@ -199,6 +204,24 @@ public final class DistributedTraining {
 
         private TrainingRecipe recipe() {
             return b.recipe;
+        }
+    }
+
+    /** Slice values per record by default: half a 32 KiB network buffer, so a record rarely spans buffers. */
+    static final int DEFAULT_SLICE_VALUES = 4096;
+    private static final int MAX_DEFAULT_SLICES = 1024;
+
+    /** At least one slice per shard subtask, and slices small enough to travel in one network buffer. */
+    static int defaultSlices(long parameters, int workers) {
+        long bySize = (parameters + DEFAULT_SLICE_VALUES - 1) / DEFAULT_SLICE_VALUES;
+        return (int) Math.max(workers, Math.min(bySize, Math.max(workers, MAX_DEFAULT_SLICES)));
+    }
+
+    /** Builds the model once in the client: a recipe that cannot build its model fails here, before the job runs. */
+    private static long parameterCount(TrainingRecipe recipe) {
+        try (org.streamdl.dnn.Kernels kernels = org.streamdl.dnn.Kernels.create(1, org.streamdl.dnn.Kernels.Preference.REFERENCE);
+             org.streamdl.dnn.model.Model model = recipe.createModel(kernels)) {
+            return new ParameterLayout(model.parameters(), 1).totalLength();
         }
     }
 
