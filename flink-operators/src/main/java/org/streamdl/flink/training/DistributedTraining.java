@@ -207,7 +207,11 @@ public final class DistributedTraining {
         }
     }
 
-    /** Slice values per record by default: half a 32 KiB network buffer, so a record rarely spans buffers. */
+    /**
+     * Slice values per record by default: half a 32 KiB network buffer, so a record rarely spans
+     * buffers; one slice per shard of a large model would make records of megabytes, which Flink's
+     * deserializer copies piecewise and, past a few megabytes, spills to disk.
+     */
     static final int DEFAULT_SLICE_VALUES = 4096;
     private static final int MAX_DEFAULT_SLICES = 1024;
 
