@@ -20,6 +20,7 @@ import org.streamdl.dnn.layers.Arithmetic;
 import org.streamdl.dnn.layers.BatchNorm;
 import org.streamdl.dnn.layers.Concat;
 import org.streamdl.dnn.layers.Conv2d;
+import org.streamdl.dnn.layers.Embedding;
 import org.streamdl.dnn.layers.FakeQuantize;
 import org.streamdl.dnn.layers.Flatten;
 import org.streamdl.dnn.layers.GlobalAvgPool2d;
@@ -53,7 +54,7 @@ import org.streamdl.tensor.spi.Pool2dSpec;
  */
 public final class OnnxImporter {
     /** The operators this importer turns into layers, for the coverage report. */
-    public static final Set<String> SUPPORTED = Set.of("Conv", "Gemm", "MatMul", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
+    public static final Set<String> SUPPORTED = Set.of("Conv", "Gemm", "MatMul", "Gather", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
             "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Flatten",
             "Reshape", "Add", "Sub", "Mul", "Div", "Concat", "Dropout", "Identity", "Constant", "QuantizeLinear",
             "DequantizeLinear", "Transpose", "Squeeze", "Unsqueeze", "Clip", "Erf", "Gelu", "LayerNormalization");
@@ -253,6 +254,7 @@ public final class OnnxImporter {
             case "Conv" -> conv(n);
             case "Gemm" -> gemm(n);
             case "MatMul" -> matMul(n);
+            case "Gather" -> gather(n);
             case "Relu" -> add(n, new Relu(nameFor(n, null)), 1);
             case "Sigmoid" -> add(n, Activation.sigmoid(nameFor(n, null)), 1);
             case "Tanh" -> add(n, Activation.tanh(nameFor(n, null)), 1);
@@ -561,6 +563,30 @@ public final class OnnxImporter {
         }
     }
 
+    /**
+     * Gather of rows from a constant 2-D table, as PyTorch exports {@code nn.Embedding}: an
+     * {@link Embedding} layer that reads the indices (int32 in StreamDL) and owns the table.
+     */
+    private void gather(OnnxModel.Node n) {
+        OnnxModel.Initializer table = requireConstant(n, 0, "data");
+        if (table == null) {
+            return;
+        }
+        long axis = n.intAttribute("axis", 0);
+        if (axis != 0 || table.dims().length != 2) {
+            problems.add(n.describe() + ": Gather imports as an embedding (rows of a 2-D constant table, axis 0) but has axis "
+                    + axis + " and a table of shape " + Arrays.toString(table.dims()));
+            return;
+        }
+        if (constant(n, 1) != null) {
+            problems.add(n.describe() + ": constant indices are not supported (fold the lookup into a constant)");
+            return;
+        }
+        String name = nameFor(n, table.name());
+        addReading(n, new Embedding(params, name, (int) table.dims()[0], (int) table.dims()[1]), 1);
+        weights.put(name + ".weight", table);
+    }
+
     private void matMul(OnnxModel.Node n) {
         OnnxModel.Initializer w = requireConstant(n, 1, "B");
         if (w != null) {
@@ -658,8 +684,17 @@ public final class OnnxImporter {
     }
 
     private void add(OnnxModel.Node n, Layer layer, int dataInputs) {
-        List<String> inputs = new ArrayList<>();
+        int[] first = new int[dataInputs];
         for (int i = 0; i < dataInputs; i++) {
+            first[i] = i;
+        }
+        addReading(n, layer, first);
+    }
+
+    /** Adds a layer whose inputs are the node's inputs at {@code inputIndices}, in that order. */
+    private void addReading(OnnxModel.Node n, Layer layer, int... inputIndices) {
+        List<String> inputs = new ArrayList<>();
+        for (int i : inputIndices) {
             String value = n.inputs().get(i);
             String node = nodeOf.get(value);
             if (node == null) {

@@ -81,6 +81,14 @@ final class OnnxGraphBuilder {
         return this;
     }
 
+    static byte[] intAttribute(String name, long value) {
+        return message(a -> {
+            a.writeString(1, name);
+            a.writeInt64(3, value);
+            a.writeInt32(20, 2); // INT
+        });
+    }
+
     static byte[] ints(String name, long... values) {
         return message(a -> {
             a.writeString(1, name);

@@ -41,6 +41,38 @@ class OnnxOperatorsTest {
     }
 
     @Test
+    void gatherOfTableRowsImportsAsAnEmbedding() throws Exception {
+        OnnxGraphBuilder g = new OnnxGraphBuilder("ids", "y")
+                .floats("emb.weight", new long[] {4, 3}, 0, 1, 2, 10, 11, 12, 20, 21, 22, 30, 31, 32)
+                .node("Gather", List.of("emb.weight", "ids"), "y");
+        OnnxModel onnx = OnnxReader.read(g.build(), "gather.onnx");
+        try (Model model = OnnxImporter.importModel(onnx, "gather.onnx", Kernels.create(1, Kernels.Preference.REFERENCE));
+             Allocator a = Allocator.root("test", 1 << 20)) {
+            assertEquals("emb", model.parameters().get(0).name().replace(".weight", ""));
+            Tensor ids = a.allocate(org.streamdl.tensor.DType.INT32, Shape.of(2, 2));
+            int[] rows = {3, 0, 1, 3};
+            for (int i = 0; i < rows.length; i++) {
+                ids.set(rows[i], i / 2, i % 2);
+            }
+            Tensor y = model.predict(ids, a);
+            assertEquals(Shape.of(2, 2, 3), y.shape());
+            assertArrayEquals(new float[] {30, 31, 32, 0, 1, 2, 10, 11, 12, 30, 31, 32}, Convert.toFloatArray(y));
+        }
+    }
+
+    @Test
+    void gatherOnAnotherAxisIsReportedWithTheNode() throws Exception {
+        OnnxGraphBuilder g = new OnnxGraphBuilder("ids", "y")
+                .floats("table", new long[] {2, 2}, 1, 2, 3, 4)
+                .node("Gather", List.of("table", "ids"), "y", OnnxGraphBuilder.intAttribute("axis", 1));
+        OnnxModel onnx = OnnxReader.read(g.build(), "gather.onnx");
+        OnnxFormatException e = org.junit.jupiter.api.Assertions.assertThrows(OnnxFormatException.class,
+                () -> OnnxImporter.importModel(onnx, "gather.onnx", Kernels.create(1, Kernels.Preference.REFERENCE)));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("Gather") && e.getMessage().contains("axis 1"),
+                e.getMessage());
+    }
+
+    @Test
     void transposeSqueezeAndUnsqueeze() throws Exception {
         OnnxGraphBuilder g = new OnnxGraphBuilder("x", "y")
                 .int64s("axes", 1)
