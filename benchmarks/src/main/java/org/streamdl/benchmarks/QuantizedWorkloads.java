@@ -53,10 +53,9 @@ final class QuantizedWorkloads {
             Quantizer.Quantized q = Quantizer.quantize(fp32, calibration, Quantizer.Calibration.MAX_ABS, 100,
                     Kernels.create(options.threads()));
             try (Model int8 = q.model()) {
-                for (Quantizer.LayerReport layer : q.layers()) {
-                    System.err.printf("  %-6s input %s scale %.3g (range %.3g), weight scales %.3g..%.3g, output %s%n",
-                            layer.name(), layer.inputType(), layer.inputScale(), layer.range(), layer.weightScaleMin(),
-                            layer.weightScaleMax(), layer.outputType());
+                if (options.maxIterations() == 0) {
+                    System.err.print(org.streamdl.dnn.quantize.QuantizationReport.measure("int8", fp32, int8, q.layers(),
+                            test, 1000).format());
                 }
                 Tensor batch = inputs.allocate(DType.FLOAT32, 256, 1, 28, 28);
                 RandomFill.uniform(batch, 0, 1, new Rng(42));
@@ -69,6 +68,8 @@ final class QuantizedWorkloads {
                     figures.put("bf16_img_s", WorkloadRunner.round(throughput(bf16, batch), 1));
                     if (options.maxIterations() == 0) {
                         figures.put("bf16_test_acc", WorkloadRunner.round(Evaluation.accuracy(bf16, test, 1000), 4));
+                        System.err.print(org.streamdl.dnn.quantize.QuantizationReport.measure("bf16", fp32, bf16, List.of(),
+                                test, 1000).format());
                     }
                 }
                 // the same QDQ file ONNX Runtime runs, imported onto StreamDL's int8 kernels

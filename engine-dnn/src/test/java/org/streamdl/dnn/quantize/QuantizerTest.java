@@ -108,6 +108,32 @@ class QuantizerTest {
     }
 
     @Test
+    void reportGivesLayerScalesAccuraciesBeforeAndAfterAndTheSpeedup() throws Exception {
+        try (Model fp32 = Models.mlp(1, Kernels.create(1)); Allocator a = Allocator.root("test", 64L << 20)) {
+            ReferenceData.loadWeights(fp32, "mlp-weights");
+            Tensor images = ReferenceData.images(a).reshape(256, 784);
+            int[] labels = Convert.toIntArray(ReferenceData.labels(a));
+            org.streamdl.dnn.data.InMemoryDataset heldOut = org.streamdl.dnn.data.InMemoryDataset.ofFeatures(
+                    Convert.toFloatArray(images), org.streamdl.tensor.Shape.of(784), labels);
+            Quantizer.Quantized q = Quantizer.quantize(fp32, List.of(images.narrow(0, 0, 128)),
+                    Quantizer.Calibration.MAX_ABS, 100, Kernels.create(1));
+            try (Model int8 = q.model()) {
+                QuantizationReport report = QuantizationReport.measure("int8", fp32, int8, q.layers(), heldOut, 64);
+                assertEquals(org.streamdl.dnn.train.Evaluation.accuracy(fp32, heldOut, 64), report.float32Accuracy());
+                assertEquals(org.streamdl.dnn.train.Evaluation.accuracy(int8, heldOut, 64), report.accuracy());
+                assertTrue(report.float32Accuracy() > 0.8, "reference MLP accuracy " + report.float32Accuracy());
+                assertTrue(Math.abs(report.accuracyChangePoints()) < 3, report.format());
+                assertTrue(report.speedup() > 0 && Double.isFinite(report.speedup()), report.format());
+                String text = report.format();
+                for (String layer : List.of("fc1", "fc2", "fc3")) {
+                    assertTrue(text.contains(layer), text);
+                }
+                assertTrue(text.contains("accuracy float32") && text.contains("speed-up"), text);
+            }
+        }
+    }
+
+    @Test
     void percentileCalibrationClipsOutliersAndTheModelFileKeepsTheInt8Model(@TempDir Path dir) throws Exception {
         try (Model fp32 = Models.mlp(1, Kernels.create(1)); Allocator a = Allocator.root("test", 64L << 20)) {
             ReferenceData.loadWeights(fp32, "mlp-weights");
