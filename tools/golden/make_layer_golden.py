@@ -109,6 +109,9 @@ def main():
     loss_case(out_dir, manifest, "l1", F.l1_loss, pred, target)
     loss_case(out_dir, manifest, "smooth_l1", F.smooth_l1_loss, pred, target)
     loss_case(out_dir, manifest, "bce_with_logits", F.binary_cross_entropy_with_logits, pred * 3, torch.rand(3, 4))
+    # appended last so the random draws of the cases above, and their files, stay as they were
+    module_case(out_dir, manifest, "conv_transpose",
+                nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2), torch.randn(2, 4, 5, 4))
 
     with open(os.path.join(out_dir, "manifest.txt"), "w") as f:
         f.write("\n".join(manifest) + "\n")

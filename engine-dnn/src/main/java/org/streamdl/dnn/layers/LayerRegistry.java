@@ -7,7 +7,7 @@ import org.streamdl.tensor.spi.Pool2dSpec;
 
 /** Rebuilds layers from their {@link LayerConfig}s: how a model file's architecture becomes a network. */
 public final class LayerRegistry {
-    public static final List<String> TYPES = List.of("Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
+    public static final List<String> TYPES = List.of("Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
             "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout", "Flatten", "Reshape",
             "Identity", "BatchNorm", "LayerNorm", "Embedding", "Sequential", "Graph", "Add", "Concat", "Arithmetic",
             "Transpose", "Squeeze", "Unsqueeze", "Clip", "Erf", "FakeQuantize", "QuantizedLinear", "Bfloat16Linear");
@@ -24,6 +24,12 @@ public final class LayerRegistry {
                     (int) config.longAttribute("kernelH"), (int) config.longAttribute("kernelW"),
                     (int) config.longAttribute("stride"), (int) config.longAttribute("padding"),
                     (int) config.longAttribute("dilation"), (int) config.longAttribute("groups"),
+                    config.booleanAttribute("bias"));
+            case "ConvTranspose2d" -> new ConvTranspose2d(params, name, (int) config.longAttribute("in"),
+                    (int) config.longAttribute("out"), (int) config.longAttribute("kernelH"),
+                    (int) config.longAttribute("kernelW"), (int) config.longAttribute("stride"),
+                    (int) config.longAttribute("padding"), (int) config.longAttribute("dilation"),
+                    (int) config.longAttribute("groups"), (int) config.longAttribute("outputPadding"),
                     config.booleanAttribute("bias"));
             case "MaxPool2d", "AvgPool2d" -> new Pool2d(name,
                     config.type().equals("MaxPool2d") ? Pool2dSpec.Kind.MAX : Pool2dSpec.Kind.AVG,

@@ -20,6 +20,7 @@ import org.streamdl.dnn.layers.Arithmetic;
 import org.streamdl.dnn.layers.BatchNorm;
 import org.streamdl.dnn.layers.Concat;
 import org.streamdl.dnn.layers.Conv2d;
+import org.streamdl.dnn.layers.ConvTranspose2d;
 import org.streamdl.dnn.layers.Embedding;
 import org.streamdl.dnn.layers.FakeQuantize;
 import org.streamdl.dnn.layers.Flatten;
@@ -54,7 +55,7 @@ import org.streamdl.tensor.spi.Pool2dSpec;
  */
 public final class OnnxImporter {
     /** The operators this importer turns into layers, for the coverage report. */
-    public static final Set<String> SUPPORTED = Set.of("Conv", "Gemm", "MatMul", "Gather", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
+    public static final Set<String> SUPPORTED = Set.of("Conv", "ConvTranspose", "Gemm", "MatMul", "Gather", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
             "Softmax", "LogSoftmax", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Flatten",
             "Reshape", "Add", "Sub", "Mul", "Div", "Concat", "Dropout", "Identity", "Constant", "QuantizeLinear",
             "DequantizeLinear", "Transpose", "Squeeze", "Unsqueeze", "Clip", "Erf", "Gelu", "LayerNormalization");
@@ -252,6 +253,7 @@ public final class OnnxImporter {
             }
             case "DequantizeLinear" -> dequantize(n);
             case "Conv" -> conv(n);
+            case "ConvTranspose" -> convTranspose(n);
             case "Gemm" -> gemm(n);
             case "MatMul" -> matMul(n);
             case "Gather" -> gather(n);
@@ -537,6 +539,41 @@ public final class OnnxImporter {
         int out = (int) w.dims()[0];
         int in = (int) (w.dims()[1] * groups);
         add(n, new Conv2d(params, name, in, out, (int) w.dims()[2], (int) w.dims()[3], stride, pad, dilation, (int) groups, b != null), 1);
+        weights.put(name + ".weight", w);
+        if (b != null) {
+            weights.put(name + ".bias", b);
+        }
+    }
+
+    /** ConvTranspose as PyTorch exports it: explicit symmetric pads and output_padding, no output_shape. */
+    private void convTranspose(OnnxModel.Node n) {
+        OnnxModel.Initializer w = requireConstant(n, 1, "weight");
+        if (w == null) {
+            return;
+        }
+        if (w.dims().length != 4) {
+            problems.add(n.describe() + ": weight of rank " + w.dims().length + " (only 2-D transposed convolution is supported)");
+            return;
+        }
+        if (n.attribute("output_shape") != null) {
+            problems.add(n.describe() + ": attribute output_shape is not supported (give pads and output_padding)");
+            return;
+        }
+        OnnxModel.Initializer b = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? requireConstant(n, 2, "bias") : null;
+        long groups = n.intAttribute("group", 1);
+        int stride = symmetric(n, "strides", 1);
+        int pad = symmetric(n, "pads", 0);
+        int dilation = symmetric(n, "dilations", 1);
+        int outputPadding = symmetric(n, "output_padding", 0);
+        checkAutoPad(n);
+        if (stride < 0 || pad < 0 || dilation < 0 || outputPadding < 0) {
+            return;
+        }
+        String name = nameFor(n, w.name());
+        int in = (int) w.dims()[0];
+        int out = (int) (w.dims()[1] * groups);
+        add(n, new ConvTranspose2d(params, name, in, out, (int) w.dims()[2], (int) w.dims()[3], stride, pad, dilation,
+                (int) groups, outputPadding, b != null), 1);
         weights.put(name + ".weight", w);
         if (b != null) {
             weights.put(name + ".bias", b);

@@ -65,6 +65,12 @@ class Float64GradientTest {
     }
 
     @Test
+    void transposedConvolutionWithStrideGroupsDilationAndOutputPadding() {
+        GradientCheck.check(new ConvTranspose2d(factory, "deconv", 2, 3, 3, 3, 2, 1, 1, 1, 1, true), input(2, 2, 4, 3), kernels);
+        GradientCheck.check(new ConvTranspose2d(factory, "deconv", 4, 2, 2, 3, 1, 0, 2, 2, 0, false), input(1, 4, 3, 5), kernels);
+    }
+
+    @Test
     void maxAndAveragePooling() {
         GradientCheck.check(Pool2d.max("pool", 2), input(2, 3, 6, 6), kernels);
         GradientCheck.check(Pool2d.avg("pool", 2), input(2, 3, 6, 6), kernels);

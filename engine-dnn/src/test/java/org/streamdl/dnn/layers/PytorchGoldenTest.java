@@ -86,6 +86,7 @@ class PytorchGoldenTest {
     void convolutions(Kernels.Preference k) {
         check("conv_grouped", p -> new Conv2d(p, "m", 4, 6, 3, 3, 2, 1, 2, 2, true), k, true);
         check("conv_lenet1", p -> new Conv2d(p, "m", 1, 6, 5, 1, 2), k, true);
+        check("conv_transpose", p -> new ConvTranspose2d(p, "m", 4, 6, 3, 3, 2, 1, 1, 2, 1, true), k, true);
     }
 
     @ParameterizedTest

@@ -52,6 +52,32 @@ class OnnxImportTest {
         }
     }
 
+    /** tools/golden/make_onnx_convtranspose.py: PyTorch's ConvTranspose2d (stride 2, output_padding 1, 2 groups) + ReLU. */
+    @ParameterizedTest
+    @EnumSource(Kernels.Preference.class)
+    void convTransposeOnnxReproducesPytorch(Kernels.Preference preference) throws Exception {
+        byte[] file;
+        try (InputStream in = OnnxImportTest.class.getResourceAsStream("conv_transpose.onnx")) {
+            file = in.readAllBytes();
+        }
+        try (Model model = OnnxImporter.importModel(OnnxReader.read(file, "conv_transpose.onnx"), "conv_transpose.onnx",
+                Kernels.create(1, preference));
+             Allocator a = Allocator.root("test", 16L << 20)) {
+            Tensor x = floats("conv_transpose.x.bin", Shape.of(2, 2, 5, 4), a);
+            Tensor expected = floats("conv_transpose.y.bin", Shape.of(2, 4, 10, 8), a);
+            assertClose(expected, model.predict(x, a), Tolerance.rtolAtol(1e-5, 1e-5));
+        }
+    }
+
+    private static Tensor floats(String name, Shape shape, Allocator a) throws IOException {
+        try (InputStream in = OnnxImportTest.class.getResourceAsStream(name)) {
+            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(in.readAllBytes()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            float[] values = new float[bytes.remaining() / 4];
+            bytes.asFloatBuffer().get(values);
+            return org.streamdl.tensor.ops.Convert.fromFloats(values, shape, a);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Kernels.Preference.class)
     void mlpOnnxReproducesPytorchLogits(Kernels.Preference preference) throws Exception {
