@@ -52,6 +52,11 @@ final class FlinkTrainingWorkloads {
         }
         Path data = Path.of(options.data());
         int workers = options.parallelism();
+        // the same engine warm-up as the single-JVM L1, at the workers' batch and thread count: the
+        // MiniCluster runs in this JVM, so the timed job starts with compiled engine code, as L1 does
+        InMemoryDataset warmUpData = InMemoryDataset.fashionMnist(data, "train").head(BATCH * 150);
+        TrainingWorkloads.warmUp(() -> Models.lenet5(1, Kernels.create(options.threads())), BATCH / workers, warmUpData,
+                false, options);
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(TaskManagerOptions.NUM_TASK_SLOTS, workers);

@@ -45,7 +45,7 @@ final class TrainingWorkloads {
      * the timed run measures StreamDL rather than HotSpot compiling it (PyTorch has no JIT to warm).
      * The measured model is a fresh one; nothing of the warm-up reaches it.
      */
-    private static void warmUp(java.util.function.Supplier<Model> network, int batchSize, InMemoryDataset train,
+    static void warmUp(java.util.function.Supplier<Model> network, int batchSize, InMemoryDataset train,
                                boolean adam, WorkloadRunner.Options options) {
         try (Model model = network.get()) {
             org.streamdl.dnn.optim.Optimizer optimizer = adam ? new Adam(model.allocator(), 1e-3)

@@ -133,6 +133,16 @@ public final class DnnlBackend implements Backend {
         threadLimit.applyToCallingThread(flops < PARALLEL_FLOPS ? 1 : threads);
     }
 
+    /**
+     * Sets the calling thread's team before a primitive of {@code flops} is created. oneDNN fixes a
+     * primitive's blocking and thread partition at creation from the calling thread's team, so it is
+     * created with the team its size gets (not a team left over from the previous primitive).
+     */
+    void enterCreation(double flops) {
+        Checks.state(!closed, "the dnnl backend is closed");
+        threadLimit.applyExactly(flops < PARALLEL_FLOPS ? 1 : threads);
+    }
+
     @Override
     public String name() {
         return "dnnl";

@@ -90,6 +90,7 @@ final class DnnlConv2dPlan implements Conv2dPlan {
     }
 
     static Optional<Conv2dPlan> create(DnnlBackend backend, Conv2dSpec spec) {
+        backend.enterCreation(spec.flops());
         Native handles = new Native(spec);
         Allocator scratch = Allocator.root("dnnl " + spec, Long.MAX_VALUE / 4);
         try {
@@ -178,6 +179,7 @@ final class DnnlConv2dPlan implements Conv2dPlan {
         Conv2dPlan.check(spec, "w", spec.weightShape(), w);
         Conv2dPlan.check(spec, "dx", spec.inputShape(), dx);
         if (backwardData == null) {
+            backend.enterCreation(spec.flops());
             dnnl_memory_desc[] any = anyDescs(handles, spec);
             Geometry g = new Geometry(spec);
             dnnl_primitive_desc pd = new dnnl_primitive_desc();
@@ -206,6 +208,7 @@ final class DnnlConv2dPlan implements Conv2dPlan {
         Conv2dPlan.check(spec, "dy", spec.outputShape(), dy);
         Conv2dPlan.check(spec, "dw", spec.weightShape(), dw);
         if (backwardWeights == null) {
+            backend.enterCreation(spec.flops());
             dnnl_memory_desc[] any = anyDescs(handles, spec);
             Geometry g = new Geometry(spec);
             dnnl_primitive_desc pd = new dnnl_primitive_desc();

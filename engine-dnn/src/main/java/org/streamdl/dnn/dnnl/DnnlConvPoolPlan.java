@@ -128,6 +128,7 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
     }
 
     static Optional<ConvPoolPlan> create(DnnlBackend backend, ConvPoolSpec spec) {
+        backend.enterCreation(spec.conv().flops());
         Native handles = new Native(spec);
         Allocator scratch = Allocator.root("dnnl " + spec, Long.MAX_VALUE / 4);
         try {
@@ -285,6 +286,7 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
         }
         Conv2dSpec c = spec.conv();
         Pool2dSpec p = spec.pool();
+        backend.enterCreation(c.flops());
         dnnl_primitive_desc poolPd = new dnnl_primitive_desc();
         handles.check(dnnl_pooling_backward_primitive_desc_create(poolPd, backend.engine(), algorithm(p), blockedMd,
                 handles.desc(p.outputShape().dims(), dnnl_f32, dnnl_format_tag_any), new LongPointer(p.strideH(), p.strideW()),

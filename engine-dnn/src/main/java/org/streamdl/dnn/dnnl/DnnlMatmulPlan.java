@@ -82,6 +82,7 @@ final class DnnlMatmulPlan implements MatmulPlan {
     }
 
     static Optional<MatmulPlan> create(DnnlBackend backend, MatmulSpec spec) {
+        backend.enterCreation(spec.flops());
         Native handles = new Native(spec);
         try {
             int rank = spec.cShape().rank();

@@ -68,6 +68,7 @@ final class DnnlPool2dPlan implements Pool2dPlan {
     }
 
     static Optional<Pool2dPlan> create(DnnlBackend backend, Pool2dSpec spec) {
+        backend.enterCreation((double) spec.outputShape().elementCount() * spec.kernelH() * spec.kernelW());
         Native handles = new Native(spec);
         try {
             dnnl_memory_desc srcMd = handles.desc(spec.inputShape().dims(), dnnl_f32, dnnl_nchw);

@@ -93,6 +93,7 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
     }
 
     static Optional<QuantizedMatmulPlan> create(DnnlBackend backend, QuantizedMatmulSpec spec) {
+        backend.enterCreation(spec.ops());
         Native handles = new Native(spec);
         Allocator scratch = Allocator.root("dnnl " + spec, Long.MAX_VALUE / 4);
         try {

@@ -58,6 +58,14 @@ final class OpenMpThreads {
         }
     }
 
+    /** Sets the calling thread's team to {@code wanted} (at most the backend's count), leaving the sticky window alone. */
+    void applyExactly(int wanted) {
+        int team = Math.min(wanted, threads);
+        if (Glue.AVAILABLE && OpenMp.omp_get_max_threads() != team) {
+            OpenMp.omp_set_num_threads(team);
+        }
+    }
+
     /** The team a primitive wanting {@code wanted} threads gets at time {@code now}; remembers it. */
     int teamFor(int wanted, long now) {
         int team = Math.min(wanted, threads);
