@@ -67,7 +67,7 @@ final class FlinkTrainingWorkloads {
         DataStream<ModelSnapshot> models = DistributedTraining.of(lenet5Recipe())
                 .parallelism(workers).globalBatchSize(BATCH).epochs(options.epochs())
                 .threadsPerWorker(options.threads()).maxBatchDelay(Duration.ZERO)
-                                                                .snapshotEverySteps(SNAPSHOT_EVERY_STEPS).build()
+                                                                                .snapshotEverySteps(SNAPSHOT_EVERY_STEPS).build()
                 .train(samples.samples());
         DataStream.Collector<ModelSnapshot> collector = new DataStream.Collector<>();
         models.collectAsync(collector);

@@ -67,8 +67,8 @@ public final class DistributedTraining {
         }
 
         /**
-         * Number of parameter slices S, spread over the shard subtasks; by default one per 4096
-         * parameters (so a slice fits a network buffer), at least one per shard subtask.
+         * Number of parameter slices S, spread over the shard subtasks; by default one per shard
+         * subtask, more for models whose slices would pass 2^20 parameters.
          */
         public Builder slices(int count) {
             check(count >= 1, "slices must be >= 1 but was %s", count);
@@ -208,14 +208,15 @@ public final class DistributedTraining {
     }
 
     /**
-     * Slice values per record by default: half a 32 KiB network buffer, so a record rarely spans
-     * buffers; one slice per shard of a large model would make records of megabytes, which Flink's
-     * deserializer copies piecewise and, past a few megabytes, spills to disk.
+     * The most parameters in one slice by default: 4 MiB of floats, under the size past which Flink's
+     * deserializer spills a record to disk. Below that, fewer and larger records cost less than many
+     * small ones (each is a flush and a thread wake-up: LeNet-5 with 16 slices instead of 2 made 60 %
+     * more context switches and ran slower).
      */
-    static final int DEFAULT_SLICE_VALUES = 4096;
+    static final int DEFAULT_SLICE_VALUES = 1 << 20;
     private static final int MAX_DEFAULT_SLICES = 1024;
 
-    /** At least one slice per shard subtask, and slices small enough to travel in one network buffer. */
+    /** One slice per shard subtask, more when a slice would pass {@link #DEFAULT_SLICE_VALUES}. */
     static int defaultSlices(long parameters, int workers) {
         long bySize = (parameters + DEFAULT_SLICE_VALUES - 1) / DEFAULT_SLICE_VALUES;
         return (int) Math.max(workers, Math.min(bySize, Math.max(workers, MAX_DEFAULT_SLICES)));
