@@ -517,67 +517,76 @@ public final class OnnxImporter {
         return ByteBuffer.wrap(c.data()).order(ByteOrder.LITTLE_ENDIAN).getFloat();
     }
 
-    private void conv(OnnxModel.Node n) {
+    /** What Conv and ConvTranspose share: 4-D constant weights, an optional bias, symmetric geometry. */
+    private record ConvGeometry(OnnxModel.Initializer weight, OnnxModel.Initializer bias, int groups, int stride,
+                                int pad, int dilation) {
+        int kernelH() {
+            return (int) weight.dims()[2];
+        }
+
+        int kernelW() {
+            return (int) weight.dims()[3];
+        }
+    }
+
+    /** The node's convolution geometry, or null after reporting what is unsupported. */
+    private ConvGeometry convGeometry(OnnxModel.Node n, String kind) {
         OnnxModel.Initializer w = requireConstant(n, 1, "weight");
         if (w == null) {
-            return;
+            return null;
         }
         if (w.dims().length != 4) {
-            problems.add(n.describe() + ": weight of rank " + w.dims().length + " (only 2-D convolution is supported)");
-            return;
+            problems.add(n.describe() + ": weight of rank " + w.dims().length + " (only 2-D " + kind + " is supported)");
+            return null;
         }
         OnnxModel.Initializer b = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? requireConstant(n, 2, "bias") : null;
-        long groups = n.intAttribute("group", 1);
         int stride = symmetric(n, "strides", 1);
         int pad = symmetric(n, "pads", 0);
         int dilation = symmetric(n, "dilations", 1);
         checkAutoPad(n);
         if (stride < 0 || pad < 0 || dilation < 0) {
+            return null;
+        }
+        return new ConvGeometry(w, b, (int) n.intAttribute("group", 1), stride, pad, dilation);
+    }
+
+    private void addWeights(String layer, ConvGeometry g) {
+        weights.put(layer + ".weight", g.weight());
+        if (g.bias() != null) {
+            weights.put(layer + ".bias", g.bias());
+        }
+    }
+
+    private void conv(OnnxModel.Node n) {
+        ConvGeometry g = convGeometry(n, "convolution");
+        if (g == null) {
             return;
         }
-        String name = nameFor(n, w.name());
-        int out = (int) w.dims()[0];
-        int in = (int) (w.dims()[1] * groups);
-        add(n, new Conv2d(params, name, in, out, (int) w.dims()[2], (int) w.dims()[3], stride, pad, dilation, (int) groups, b != null), 1);
-        weights.put(name + ".weight", w);
-        if (b != null) {
-            weights.put(name + ".bias", b);
-        }
+        String name = nameFor(n, g.weight().name());
+        int out = (int) g.weight().dims()[0];
+        int in = (int) (g.weight().dims()[1] * g.groups());
+        add(n, new Conv2d(params, name, in, out, g.kernelH(), g.kernelW(), g.stride(), g.pad(), g.dilation(), g.groups(),
+                g.bias() != null), 1);
+        addWeights(name, g);
     }
 
     /** ConvTranspose as PyTorch exports it: explicit symmetric pads and output_padding, no output_shape. */
     private void convTranspose(OnnxModel.Node n) {
-        OnnxModel.Initializer w = requireConstant(n, 1, "weight");
-        if (w == null) {
-            return;
-        }
-        if (w.dims().length != 4) {
-            problems.add(n.describe() + ": weight of rank " + w.dims().length + " (only 2-D transposed convolution is supported)");
-            return;
-        }
         if (n.attribute("output_shape") != null) {
             problems.add(n.describe() + ": attribute output_shape is not supported (give pads and output_padding)");
             return;
         }
-        OnnxModel.Initializer b = n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() ? requireConstant(n, 2, "bias") : null;
-        long groups = n.intAttribute("group", 1);
-        int stride = symmetric(n, "strides", 1);
-        int pad = symmetric(n, "pads", 0);
-        int dilation = symmetric(n, "dilations", 1);
+        ConvGeometry g = convGeometry(n, "transposed convolution");
         int outputPadding = symmetric(n, "output_padding", 0);
-        checkAutoPad(n);
-        if (stride < 0 || pad < 0 || dilation < 0 || outputPadding < 0) {
+        if (g == null || outputPadding < 0) {
             return;
         }
-        String name = nameFor(n, w.name());
-        int in = (int) w.dims()[0];
-        int out = (int) (w.dims()[1] * groups);
-        add(n, new ConvTranspose2d(params, name, in, out, (int) w.dims()[2], (int) w.dims()[3], stride, pad, dilation,
-                (int) groups, outputPadding, b != null), 1);
-        weights.put(name + ".weight", w);
-        if (b != null) {
-            weights.put(name + ".bias", b);
-        }
+        String name = nameFor(n, g.weight().name());
+        int in = (int) g.weight().dims()[0];
+        int out = (int) (g.weight().dims()[1] * g.groups());
+        add(n, new ConvTranspose2d(params, name, in, out, g.kernelH(), g.kernelW(), g.stride(), g.pad(), g.dilation(),
+                g.groups(), outputPadding, g.bias() != null), 1);
+        addWeights(name, g);
     }
 
     private void gemm(OnnxModel.Node n) {
