@@ -38,7 +38,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_query_src_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_workspace_md;
 
-import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import java.util.Optional;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
@@ -394,22 +394,33 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
         if (maskedDy == null) {
             maskedDy = scratch.allocateUninitialized(DType.FLOAT32, spec.outputShape());
         }
-        FloatBuffer g = dy.buffer().asFloatBuffer();
-        FloatBuffer v = y.buffer().asFloatBuffer();
-        FloatBuffer out = maskedDy.buffer().asFloatBuffer();
+        IntBuffer g = dy.buffer().asIntBuffer();
+        IntBuffer v = y.buffer().asIntBuffer();
+        IntBuffer out = maskedDy.buffer().asIntBuffer();
         int n = (int) dy.elementCount();
-        float[] gc = new float[4096];
-        float[] vc = new float[4096];
+        int[] gc = new int[4096];
+        int[] vc = new int[4096];
         for (int from = 0; from < n; from += 4096) {
             int len = Math.min(4096, n - from);
             g.get((int) dy.offset() + from, gc, 0, len);
             v.get((int) y.offset() + from, vc, 0, len);
-            for (int i = 0; i < len; i++) {
-                gc[i] = vc[i] > 0 ? gc[i] : 0f;
-            }
+            maskWherePositive(gc, vc, len);
             out.put(from, gc, 0, len);
         }
         return maskedDy;
+    }
+
+    /**
+     * g ← (v > 0) ? g : 0 on the floats' bits, without a branch: a ReLU mask is a coin toss per
+     * element, and the branchy loop spent most of its time in mispredictions. With b the bits of v,
+     * {@code (-b & (b - 0x7f800001)) >> 31} is all ones exactly for 0 < b ≤ +∞ (positive floats),
+     * and zero for ±0, negatives and NaN.
+     */
+    static void maskWherePositive(int[] g, int[] v, int len) {
+        for (int i = 0; i < len; i++) {
+            int b = v[i];
+            g[i] &= (-b & (b - 0x7f800001)) >> 31;
+        }
     }
 
     /**
@@ -417,20 +428,18 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
      * (blocked) layout, so position i means the same element in each; padding is zero in both.
      */
     private static void reluMask(Tensor gradientBytes, Tensor outputBytes) {
-        FloatBuffer g = gradientBytes.buffer().asFloatBuffer();
-        FloatBuffer v = outputBytes.buffer().asFloatBuffer();
+        IntBuffer g = gradientBytes.buffer().asIntBuffer();
+        IntBuffer v = outputBytes.buffer().asIntBuffer();
         int gBase = (int) (gradientBytes.offset() / 4);
         int vBase = (int) (outputBytes.offset() / 4);
         int n = (int) (outputBytes.elementCount() / 4);
-        float[] gc = new float[4096];
-        float[] vc = new float[4096];
+        int[] gc = new int[4096];
+        int[] vc = new int[4096];
         for (int from = 0; from < n; from += 4096) {
             int len = Math.min(4096, n - from);
             g.get(gBase + from, gc, 0, len);
             v.get(vBase + from, vc, 0, len);
-            for (int i = 0; i < len; i++) {
-                gc[i] = vc[i] > 0 ? gc[i] : 0f;
-            }
+            maskWherePositive(gc, vc, len);
             g.put(gBase + from, gc, 0, len);
         }
     }
