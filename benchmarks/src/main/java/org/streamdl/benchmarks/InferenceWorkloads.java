@@ -19,7 +19,28 @@ import org.streamdl.tensor.ops.RandomFill;
 final class InferenceWorkloads {
     private InferenceWorkloads() {}
 
+    /**
+     * I1 runs its whole protocol twice on throwaway copies of the model before the measured run: the
+     * 200 and 5 warm-up calls leave much of the engine's Java side to the interpreter, which is HotSpot
+     * warming up, not StreamDL (as L1 warms up before it times). The first rehearsal's figures are
+     * reported too, as {@code cold_*}: they are what a freshly started JVM gives.
+     */
+    static final int REHEARSALS = 2;
+
     static Map<String, Object> lenet5(WorkloadRunner.Options options) throws java.io.IOException {
+        Map<String, Object> cold = measure(options);
+        for (int i = 1; i < REHEARSALS; i++) {
+            measure(options);
+        }
+        Map<String, Object> figures = measure(options);
+        figures.put("cold_b1_latency_us_p50", cold.get("b1_latency_us_p50"));
+        figures.put("cold_b1_latency_us_p99", cold.get("b1_latency_us_p99"));
+        figures.put("cold_b256_img_s", cold.get("b256_img_s"));
+        figures.put("jit_rehearsals", REHEARSALS);
+        return figures;
+    }
+
+    private static Map<String, Object> measure(WorkloadRunner.Options options) throws java.io.IOException {
         Map<String, Object> figures = new LinkedHashMap<>();
         // The trained model ONNX Runtime runs too, imported from the same file.
         try (Model model = importLenet5(options.threads());
