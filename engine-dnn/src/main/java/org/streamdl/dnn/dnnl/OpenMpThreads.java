@@ -52,15 +52,15 @@ final class OpenMpThreads {
 
     /** Sets the calling thread's team to {@code wanted}, at most the backend's thread count. */
     void applyToCallingThread(int wanted) {
-        int team = teamFor(wanted, System.nanoTime());
-        if (Glue.AVAILABLE && OpenMp.omp_get_max_threads() != team) {
-            OpenMp.omp_set_num_threads(team);
-        }
+        setTeam(teamFor(wanted, System.nanoTime()));
     }
 
     /** Sets the calling thread's team to {@code wanted} (at most the backend's count), leaving the sticky window alone. */
     void applyExactly(int wanted) {
-        int team = Math.min(wanted, threads);
+        setTeam(Math.min(wanted, threads));
+    }
+
+    private static void setTeam(int team) {
         if (Glue.AVAILABLE && OpenMp.omp_get_max_threads() != team) {
             OpenMp.omp_set_num_threads(team);
         }

@@ -82,7 +82,4 @@ final class FeedbackChannel {
         CHANNELS.remove(key, this);
     }
 
-    static int openChannels() {
-        return CHANNELS.size();
-    }
 }

@@ -25,6 +25,7 @@ import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.ops.Convert;
 
 /**
  * The parameter shards: one slice of the flat parameter vector per key (slice id). For each step
@@ -111,9 +112,7 @@ final class ParameterShardOperator extends AbstractStreamOperator<WeightSlice>
             if (!optimizerValues.isEmpty()) {
                 Map<String, Tensor> tensors = new HashMap<>();
                 for (Map.Entry<String, float[]> e : optimizerValues.entrySet()) {
-                    Tensor t = memory.allocateUninitialized(DType.FLOAT32, Shape.of(e.getValue().length));
-                    t.buffer().asFloatBuffer().put(0, e.getValue());
-                    tensors.put(e.getKey(), t);
+                    tensors.put(e.getKey(), Convert.fromFloats(e.getValue(), Shape.of(e.getValue().length), memory));
                 }
                 optimizer.loadState(tensors, progress[OPTIMIZER_STEPS]);
                 for (Tensor t : tensors.values()) {
@@ -134,17 +133,16 @@ final class ParameterShardOperator extends AbstractStreamOperator<WeightSlice>
             return out;
         }
 
-        /** grad ← sum / samples, then one optimizer step. */
+        /** grad ← sum / samples (the sum is scaled in place: it is this step's and dropped after), then one optimizer step. */
         void update(float[] sum, long samples) {
             float inverse = (float) (1.0 / samples);
+            for (int j = 0; j < sum.length; j++) {
+                sum[j] *= inverse;
+            }
             List<ParameterLayout.Piece> layoutPieces = layout.pieces(id);
             for (int i = 0; i < layoutPieces.size(); i++) {
                 ParameterLayout.Piece piece = layoutPieces.get(i);
-                FloatBuffer g = grads.get(i);
-                int from = piece.fromInSlice();
-                for (int j = 0; j < piece.length(); j++) {
-                    g.put(j, sum[from + j] * inverse);
-                }
+                grads.get(i).put(0, sum, piece.fromInSlice(), piece.length());
             }
             if (recipe.schedule() != null) {
                 optimizer.setLearningRate(recipe.schedule().at(optimizer.steps()));
@@ -278,11 +276,8 @@ final class ParameterShardOperator extends AbstractStreamOperator<WeightSlice>
             progressState.update(slice.progress.clone());
             optimizerState.clear();
             for (Map.Entry<String, Tensor> e : slice.optimizer.state().entrySet()) {
-                Tensor t = e.getValue();
-                float[] values = new float[(int) t.elementCount()];
-                t.buffer().asFloatBuffer().get((int) t.offset(), values);
-                optimizerState.put(e.getKey(), values);
-                t.close();
+                optimizerState.put(e.getKey(), Convert.toFloatArray(e.getValue()));
+                e.getValue().close();
             }
             pendingSumsState.clear();
             pendingCountsState.clear();

@@ -46,6 +46,7 @@ import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Rng;
 import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.ops.Convert;
 
 /**
  * Worker i of the training loop (the head). It forms local mini-batches from the samples it
@@ -71,6 +72,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
     static final OutputTag<ModelSnapshot> SNAPSHOTS = new OutputTag<>("model-snapshots", StreamDLTypes.MODEL_SNAPSHOT);
     private static final int STATE_FORMAT = 1;
     private static final Logger LOG = LoggerFactory.getLogger(TrainingWorkerOperator.class);
+    private static final LoopTypes.WeightSliceSerializer SLICES = new LoopTypes.WeightSliceSerializer();   // stateless
 
     private final TrainingRecipe recipe;
     private final LoopConfig config;
@@ -131,7 +133,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
     private record BackEdgeLog(long checkpointId, DataOutputViewStreamWrapper out, ResourceGuard.Lease lease) {
         void append(WeightSlice slice) throws IOException {
             out.writeBoolean(true);
-            new LoopTypes.WeightSliceSerializer().serialize(slice, out);
+            SLICES.serialize(slice, out);
         }
 
         void close() throws IOException {
@@ -176,12 +178,11 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
             for (Sample s : cacheState.get()) {
                 cache.add(s);
             }
-            LoopTypes.WeightSliceSerializer serializer = new LoopTypes.WeightSliceSerializer();
             for (StatePartitionStreamProvider partition : context.getRawOperatorStateInputs()) {
                 try (var in = partition.getStream()) {
                     DataInputViewStreamWrapper view = new DataInputViewStreamWrapper(in);
                     while (view.readBoolean()) {
-                        replay.add(serializer.deserialize(view));
+                        replay.add(SLICES.deserialize(view));
                     }
                 }
             }
@@ -529,7 +530,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
         out.writeInt(buffers.size());
         for (Map.Entry<String, Tensor> e : buffers.entrySet()) {
             out.writeUTF(e.getKey());
-            LoopTypes.writeFloats(toFloats(e.getValue()), out);
+            LoopTypes.writeFloats(Convert.toFloatArray(e.getValue()), out);
         }
         List<WeightSlice> early = new ArrayList<>();
         for (WeightSlice[] parts : arriving.values()) {
@@ -540,9 +541,8 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
             }
         }
         out.writeInt(early.size());
-        LoopTypes.WeightSliceSerializer serializer = new LoopTypes.WeightSliceSerializer();
         for (WeightSlice p : early) {
-            serializer.serialize(p, out);
+            SLICES.serialize(p, out);
         }
         return out.getCopyOfBuffer();
     }
@@ -584,17 +584,11 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
             t.buffer().asFloatBuffer().put((int) t.offset(), values);
         }
         int early = in.readInt();
-        LoopTypes.WeightSliceSerializer serializer = new LoopTypes.WeightSliceSerializer();
         for (int i = 0; i < early; i++) {
-            replay.add(serializer.deserialize(in));
+            replay.add(SLICES.deserialize(in));
         }
     }
 
-    private static float[] toFloats(Tensor t) {
-        float[] values = new float[(int) t.elementCount()];
-        t.buffer().asFloatBuffer().get((int) t.offset(), values);
-        return values;
-    }
 
     @Override
     public void close() throws Exception {

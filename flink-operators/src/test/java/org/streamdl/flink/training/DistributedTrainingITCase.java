@@ -111,8 +111,8 @@ class DistributedTrainingITCase {
             ModelFile.Contents distributed = ModelBytes.read(result.modelFile(), "equivalence", kernels);
             try (Model trained = distributed.model()) {
                 for (Parameter expected : single.parameters()) {
-                    float[] want = floats(expected.value());
-                    float[] got = floats(trained.parameter(expected.name()).value());
+                    float[] want = org.streamdl.tensor.ops.Convert.toFloatArray(expected.value());
+                    float[] got = org.streamdl.tensor.ops.Convert.toFloatArray(trained.parameter(expected.name()).value());
                     double diff = 0;
                     double norm = 0;
                     for (int i = 0; i < want.length; i++) {
@@ -130,8 +130,8 @@ class DistributedTrainingITCase {
     private static boolean differsFromInitial(Model trained) {
         try (Kernels kernels = Kernels.create(1, Kernels.Preference.REFERENCE);
              Model initial = Blobs.mlp(kernels)) {
-            float[] a = floats(initial.parameter("fc1.weight").value());
-            float[] b = floats(trained.parameter("fc1.weight").value());
+            float[] a = org.streamdl.tensor.ops.Convert.toFloatArray(initial.parameter("fc1.weight").value());
+            float[] b = org.streamdl.tensor.ops.Convert.toFloatArray(trained.parameter("fc1.weight").value());
             for (int i = 0; i < a.length; i++) {
                 if (Math.abs(a[i] - b[i]) > 1e-3) {
                     return true;
@@ -141,11 +141,6 @@ class DistributedTrainingITCase {
         }
     }
 
-    static float[] floats(Tensor t) {
-        float[] out = new float[(int) t.elementCount()];
-        t.buffer().asFloatBuffer().get((int) t.offset(), out);
-        return out;
-    }
 
     /** Subtask 0 emits samples and then stays open; subtask 1 never emits anything: an idle partition. */
     static final class OnePartitionSource extends RichParallelSourceFunction<Sample> {
