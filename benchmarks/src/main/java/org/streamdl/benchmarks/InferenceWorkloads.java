@@ -1,21 +1,31 @@
 package org.streamdl.benchmarks;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.streamdl.dnn.Context;
 import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.data.InMemoryDataset;
 import org.streamdl.dnn.model.Model;
 import org.streamdl.dnn.onnx.OnnxFormatException;
 import org.streamdl.dnn.onnx.OnnxImporter;
 import org.streamdl.dnn.onnx.OnnxReader;
+import org.streamdl.dnn.quantize.QuantizationReport;
+import org.streamdl.dnn.quantize.Quantizer;
+import org.streamdl.dnn.train.Evaluation;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Rng;
 import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.ops.RandomFill;
 
-/** I1: LeNet-5 fp32 inference latency at batch 1 and throughput at batch 256. */
+/**
+ * I1: LeNet-5 inference latency at batch 1 and throughput at batch 256, in fp32 and in int8 (the
+ * same model after post-training static quantization), with both test accuracies.
+ */
 final class InferenceWorkloads {
     private InferenceWorkloads() {}
 
@@ -28,19 +38,30 @@ final class InferenceWorkloads {
     static final int REHEARSALS = 2;
 
     static Map<String, Object> lenet5(WorkloadRunner.Options options) throws java.io.IOException {
-        Map<String, Object> cold = measure(options);
+        Path data = Path.of(options.data());
+        InMemoryDataset train = InMemoryDataset.fashionMnist(data, "train");
+        Map<String, Object> cold = measure(options, train);
         for (int i = 1; i < REHEARSALS; i++) {
-            measure(options);
+            measure(options, train);
         }
-        Map<String, Object> figures = measure(options);
-        figures.put("cold_b1_latency_us_p50", cold.get("b1_latency_us_p50"));
-        figures.put("cold_b1_latency_us_p99", cold.get("b1_latency_us_p99"));
-        figures.put("cold_b256_img_s", cold.get("b256_img_s"));
+        Map<String, Object> figures = measure(options, train);
+        for (String key : List.of("b1_latency_us_p50", "b1_latency_us_p99", "b256_img_s", "int8_b1_latency_us_p50",
+                "int8_b1_latency_us_p99", "int8_b256_img_s")) {
+            figures.put("cold_" + key, cold.get(key));
+        }
         figures.put("jit_rehearsals", REHEARSALS);
+        InMemoryDataset test = InMemoryDataset.fashionMnist(data, "t10k");
+        try (Model fp32 = importLenet5(options.threads());
+             Quantizer.Quantized q = quantize(fp32, train, options.threads())) {
+            figures.put("fp32_test_acc", WorkloadRunner.round(Evaluation.accuracy(fp32, test, 1000), 4));
+            figures.put("int8_test_acc", WorkloadRunner.round(Evaluation.accuracy(q.model(), test, 1000), 4));
+            System.err.print(QuantizationReport.measure("int8", fp32, q.model(), q.layers(), test, 1000).format());
+        }
         return figures;
     }
 
-    private static Map<String, Object> measure(WorkloadRunner.Options options) throws java.io.IOException {
+    /** The fp32 protocol, then the same on the model quantized to int8 (keys prefixed {@code int8_}). */
+    private static Map<String, Object> measure(WorkloadRunner.Options options, InMemoryDataset train) throws java.io.IOException {
         Map<String, Object> figures = new LinkedHashMap<>();
         // The trained model ONNX Runtime runs too, imported from the same file.
         try (Model model = importLenet5(options.threads());
@@ -52,22 +73,48 @@ final class InferenceWorkloads {
             Rng rng = new Rng(42);
             RandomFill.uniform(one, 0, 1, rng);
             RandomFill.uniform(batch, 0, 1, rng);
-            for (int i = 0; i < 200; i++) {
-                infer(model, one);
+            protocol(model, one, batch, "", figures);
+            try (Quantizer.Quantized q = quantize(model, train, options.threads())) {
+                protocol(q.model(), one, batch, "int8_", figures);
             }
-            WorkloadRunner.settleJit();
-            long[] latencies = new long[2000];
-            for (int i = 0; i < latencies.length; i++) {
-                long start = System.nanoTime();
-                infer(model, one);
-                latencies[i] = System.nanoTime() - start;
-            }
-            Arrays.sort(latencies);
-            figures.put("b1_latency_us_p50", WorkloadRunner.round(latencies[latencies.length / 2] / 1e3, 1));
-            figures.put("b1_latency_us_p99", WorkloadRunner.round(latencies[(int) (latencies.length * 0.99)] / 1e3, 1));
-            figures.put("b256_img_s", WorkloadRunner.round(batchThroughput(model, batch), 1));
         }
+        figures.put("int8_calibration", "max-abs over " + CALIBRATION_IMAGES + " training images");
         return figures;
+    }
+
+    private static final int CALIBRATION_IMAGES = 1024;
+
+    /** Post-training static quantization calibrated on the first 1024 training images, as I2. */
+    static Quantizer.Quantized quantize(Model model, InMemoryDataset train, int threads) {
+        try (Allocator calibration = Allocator.root("calibration", 64L << 20)) {
+            List<Tensor> batches = new ArrayList<>();
+            for (int from = 0; from < CALIBRATION_IMAGES; from += 256) {
+                Tensor images = calibration.allocate(DType.FLOAT32, 256, 1, 28, 28);
+                Tensor labels = calibration.allocate(DType.INT32, 256);
+                int[] indices = java.util.stream.IntStream.range(from, from + 256).toArray();
+                train.fill(indices, 0, 256, images, labels);
+                batches.add(images);
+            }
+            return Quantizer.quantize(model, batches, Quantizer.Calibration.MAX_ABS, 100, Kernels.create(threads));
+        }
+    }
+
+    /** Batch-1 latency (2000 timed calls after 200 warm-up) and batch-256 throughput. */
+    private static void protocol(Model model, Tensor one, Tensor batch, String prefix, Map<String, Object> figures) {
+        for (int i = 0; i < 200; i++) {
+            infer(model, one);
+        }
+        WorkloadRunner.settleJit();
+        long[] latencies = new long[2000];
+        for (int i = 0; i < latencies.length; i++) {
+            long start = System.nanoTime();
+            infer(model, one);
+            latencies[i] = System.nanoTime() - start;
+        }
+        Arrays.sort(latencies);
+        figures.put(prefix + "b1_latency_us_p50", WorkloadRunner.round(latencies[latencies.length / 2] / 1e3, 1));
+        figures.put(prefix + "b1_latency_us_p99", WorkloadRunner.round(latencies[(int) (latencies.length * 0.99)] / 1e3, 1));
+        figures.put(prefix + "b256_img_s", WorkloadRunner.round(batchThroughput(model, batch), 1));
     }
 
     private static Model importLenet5(int threads) throws java.io.IOException {

@@ -86,6 +86,11 @@ public final class Kernels implements AutoCloseable {
                 () -> reference.planQuantizedMatmul(spec).orElseThrow());
     }
 
+    public org.streamdl.tensor.spi.QuantizedConvPlan quantizedConv(org.streamdl.tensor.spi.QuantizedConvSpec spec) {
+        return plan(spec, org.streamdl.tensor.spi.QuantizedConvPlan.class, s -> primary.planQuantizedConv(spec),
+                () -> reference.planQuantizedConv(spec).orElseThrow());
+    }
+
     public ConvPoolPlan convPool(ConvPoolSpec spec) {
         return plan(spec, ConvPoolPlan.class, s -> primary.planConvPool(spec), () -> reference.planConvPool(spec).orElseThrow());
     }

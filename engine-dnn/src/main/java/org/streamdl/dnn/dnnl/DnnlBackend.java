@@ -184,6 +184,12 @@ public final class DnnlBackend implements Backend {
     }
 
     @Override
+    public Optional<org.streamdl.tensor.spi.QuantizedConvPlan> planQuantizedConv(org.streamdl.tensor.spi.QuantizedConvSpec spec) {
+        Checks.state(!closed, "the dnnl backend is closed");
+        return DnnlQuantizedConvPlan.create(this, spec);
+    }
+
+    @Override
     public void close() {
         if (!closed) {
             closed = true;

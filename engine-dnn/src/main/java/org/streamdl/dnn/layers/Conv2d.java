@@ -50,6 +50,11 @@ public final class Conv2d implements Layer, FusesRelu {
         this.bias = withBias ? params.create(name + ".bias", template.biasShape(), Initializer.pytorchDefault(), fanIn, fanOut) : null;
     }
 
+    /** The geometry and bias of this layer (batch size 1, a placeholder spatial size), without its fused ReLU. */
+    public Conv2dSpec geometry() {
+        return template;
+    }
+
     @Override
     public void skipInputGradient() {
         inputGradient = false;

@@ -10,7 +10,7 @@ public final class LayerRegistry {
     public static final List<String> TYPES = List.of("Linear", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "GlobalAvgPool2d",
             "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout", "Flatten", "Reshape",
             "Identity", "BatchNorm", "LayerNorm", "Embedding", "Sequential", "Graph", "Add", "Concat", "Arithmetic",
-            "Transpose", "Squeeze", "Unsqueeze", "Clip", "Erf", "FakeQuantize", "QuantizedLinear", "Bfloat16Linear");
+            "Transpose", "Squeeze", "Unsqueeze", "Clip", "Erf", "FakeQuantize", "QuantizedLinear", "QuantizedConv2d", "Bfloat16Linear");
 
     private LayerRegistry() {}
 
@@ -63,6 +63,7 @@ public final class LayerRegistry {
             case "Clip" -> Activation.clip(name, config.doubleAttribute("low"), config.doubleAttribute("high"));
             case "Erf" -> Activation.erf(name);
             case "QuantizedLinear" -> quantizedLinear(config, params);
+            case "QuantizedConv2d" -> quantizedConv2d(config, params);
             case "Bfloat16Linear" -> new Bfloat16Linear(name,
                     params.allocator().allocate(org.streamdl.tensor.DType.BFLOAT16, config.longAttribute("out"), config.longAttribute("in")),
                     config.booleanAttribute("bias") ? params.allocator().allocate(org.streamdl.tensor.DType.FLOAT32, config.longAttribute("out")) : null,
@@ -95,6 +96,27 @@ public final class LayerRegistry {
                 c.booleanAttribute("bias") ? a.allocate(f32, out) : null, c.booleanAttribute("relu"),
                 (float) c.doubleAttribute("inputScale"), org.streamdl.tensor.DType.fromName(c.attributes().get("inputType")),
                 (float) c.doubleAttribute("outputScale"), org.streamdl.tensor.DType.fromName(c.attributes().get("outputType")));
+    }
+
+    /** As {@link #quantizedLinear}: the geometry comes from the attributes, the tensors from the file. */
+    private static Layer quantizedConv2d(LayerConfig c, ParameterFactory params) {
+        int kernelH = (int) c.longAttribute("kernelH");
+        int kernelW = (int) c.longAttribute("kernelW");
+        int dilation = (int) c.longAttribute("dilation");
+        long side = (long) Math.max(kernelH, kernelW) * dilation + 1;   // a placeholder: only the geometry is used
+        org.streamdl.tensor.spi.Conv2dSpec geometry = org.streamdl.tensor.spi.Conv2dSpec
+                .of(org.streamdl.tensor.Shape.of(1, c.longAttribute("in"), side, side), c.longAttribute("out"), kernelH, kernelW)
+                .withStride(c.longAttribute("stride"), c.longAttribute("stride"))
+                .withPadding(c.longAttribute("padding"), c.longAttribute("padding"))
+                .withDilation(dilation, dilation).withGroups(c.longAttribute("groups"))
+                .withBias(c.booleanAttribute("bias")).withRelu(c.booleanAttribute("relu"));
+        org.streamdl.tensor.Allocator a = params.allocator();
+        org.streamdl.tensor.DType f32 = org.streamdl.tensor.DType.FLOAT32;
+        return new QuantizedConv2d(c.name(), geometry, a.allocate(org.streamdl.tensor.DType.INT8, geometry.weightShape()),
+                a.allocate(f32, geometry.outChannels()), geometry.hasBias() ? a.allocate(f32, geometry.outChannels()) : null,
+                (float) c.doubleAttribute("inputScale"), org.streamdl.tensor.DType.fromName(c.attributes().get("inputType")),
+                (float) c.doubleAttribute("outputScale"), org.streamdl.tensor.DType.fromName(c.attributes().get("outputType")),
+                (int) c.longAttribute("poolKernel"), (int) c.longAttribute("poolStride"));
     }
 
     /** The constant is allocated here and filled when the file's tensors load (it is a buffer). */

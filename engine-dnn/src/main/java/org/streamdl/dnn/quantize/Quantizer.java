@@ -7,11 +7,14 @@ import java.util.List;
 import java.util.Map;
 import org.streamdl.dnn.Context;
 import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.layers.Conv2d;
 import org.streamdl.dnn.layers.Flatten;
 import org.streamdl.dnn.ParameterFactory;
 import org.streamdl.dnn.layers.Layer;
 import org.streamdl.dnn.layers.LayerRegistry;
 import org.streamdl.dnn.layers.Linear;
+import org.streamdl.dnn.layers.Pool2d;
+import org.streamdl.dnn.layers.QuantizedConv2d;
 import org.streamdl.dnn.layers.QuantizedLinear;
 import org.streamdl.dnn.layers.Relu;
 import org.streamdl.dnn.layers.Reshape;
@@ -22,15 +25,18 @@ import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.ops.Convert;
+import org.streamdl.tensor.spi.Pool2dSpec;
 
 /**
  * Post-training static int8 quantization of a {@link Sequential} model. Calibration runs the
- * float32 model on sample batches and records the range of every Linear layer's input (its
- * largest magnitude, or a percentile of the magnitudes that ignores rare outliers). Each Linear
- * then becomes a {@link QuantizedLinear}: weights int8 with one symmetric scale per output, inputs
- * uint8 when calibration saw no negative value (after a ReLU) and int8 otherwise, a following ReLU
- * fused, and the output requantized straight into the next int8 layer's input when one follows.
- * Other layers stay float32. The float32 model is left untouched.
+ * float32 model on sample batches and records the range of every Linear and Conv2d layer's input
+ * (its largest magnitude, or a percentile of the magnitudes that ignores rare outliers). Each then
+ * becomes a {@link QuantizedLinear} or {@link QuantizedConv2d}: weights int8 with one symmetric
+ * scale per output channel, inputs uint8 when calibration saw no negative value (after a ReLU) and
+ * int8 otherwise, a following ReLU fused (and, for a convolution, a following unpadded max pooling,
+ * which commutes with quantization), and the output requantized straight into the next int8
+ * layer's input when one follows through shape-only layers. Other layers stay float32, so a
+ * quantized model changes precision only at those boundaries. The float32 model is left untouched.
  */
 public final class Quantizer {
     /** How an activation range is taken from calibration. */
@@ -67,16 +73,21 @@ public final class Quantizer {
         List<LayerReport> report = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
             Layer layer = layers.get(i);
-            if (!(layer instanceof Linear linear)) {
+            if (!quantizable(layer)) {
                 quantized.add(copy(layer, allocator));
                 continue;
             }
-            boolean relu = i + 1 < layers.size() && layers.get(i + 1) instanceof Relu;
+            int after = i + 1;
+            boolean relu = after < layers.size() && layers.get(after) instanceof Relu;
+            after += relu ? 1 : 0;
+            Pool2d pool = layer instanceof Conv2d && after < layers.size() && layers.get(after) instanceof Pool2d p
+                    && p.kind() == Pool2dSpec.Kind.MAX && p.padding() == 0 ? p : null;
+            after += pool != null ? 1 : 0;
             Range in = ranges.get(i);
             DType inputType = in.nonNegative ? DType.UINT8 : DType.INT8;
             float range = in.range(method, percentile);
             float inputScale = scale(range, inputType);
-            int next = nextQuantizable(layers, i + (relu ? 2 : 1));
+            int next = nextQuantizable(layers, after);
             DType outputType = DType.FLOAT32;
             float outputScale = 1f;
             if (next >= 0) {
@@ -84,13 +95,21 @@ public final class Quantizer {
                 outputType = nextIn.nonNegative ? DType.UINT8 : DType.INT8;
                 outputScale = scale(nextIn.range(method, percentile), outputType);
             }
-            QuantizedLinear q = quantizeLinear(linear, relu, inputScale, inputType, outputScale, outputType, allocator);
-            float[] ws = q.weightScaleRange();
-            report.add(new LayerReport(linear.name(), inputType, inputScale, range, ws[0], ws[1], outputType));
-            quantized.add(q);
-            if (relu) {
-                i++; // fused
+            Tensor w = layer.parameters().get(0).value();
+            Tensor b = layer.parameters().size() > 1 ? Convert.to(layer.parameters().get(1).value(), DType.FLOAT32, allocator) : null;
+            Tensor codes = allocator.allocate(DType.INT8, w.shape());
+            Tensor weightScales = allocator.allocate(DType.FLOAT32, w.shape().dim(0));
+            float[] ws = quantizeRows(w, codes, weightScales);
+            if (layer instanceof Conv2d conv) {
+                quantized.add(new QuantizedConv2d(conv.name(), conv.geometry().withRelu(relu), codes, weightScales, b,
+                        inputScale, inputType, outputScale, outputType, pool == null ? 0 : pool.kernel(),
+                        pool == null ? 0 : pool.stride()));
+            } else {
+                quantized.add(new QuantizedLinear(layer.name(), codes, weightScales, b, relu, inputScale, inputType,
+                        outputScale, outputType));
             }
+            report.add(new LayerReport(layer.name(), inputType, inputScale, range, ws[0], ws[1], outputType));
+            i = after - 1;   // the ReLU and pooling are fused
         }
         Model result = new Model(new Sequential(model.network().name() + "-int8", quantized), allocator, kernels);
         return new Quantized(result, report);
@@ -124,7 +143,12 @@ public final class Quantizer {
     }
 
     /** The quantized model and what was done to each layer. */
-    public record Quantized(Model model, List<LayerReport> layers) {}
+    public record Quantized(Model model, List<LayerReport> layers) implements AutoCloseable {
+        @Override
+        public void close() {
+            model.close();
+        }
+    }
 
     /** A float32 layer rebuilt with its own copies of its parameters and buffers, so the models are independent. */
     private static Layer copy(Layer layer, Allocator allocator) {
@@ -138,11 +162,22 @@ public final class Quantizer {
         return twin;
     }
 
-    /** The next Linear reachable through shape-only layers, or -1. */
+    /**
+     * Linear layers and convolutions with at least 4 input channels per group. VNNI multiplies int8
+     * values in groups of 4 along the input channels, so a convolution over one channel (the first
+     * layer of an image network) pads 1 to 4 and measured slower in int8 than in float32; it stays
+     * float32 and the next layer quantizes its output.
+     */
+    private static boolean quantizable(Layer layer) {
+        return layer instanceof Linear
+                || layer instanceof Conv2d conv && conv.geometry().inChannels() / conv.geometry().groups() >= 4;
+    }
+
+    /** The next Linear or Conv2d reachable through shape-only layers, or -1. */
     private static int nextQuantizable(List<Layer> layers, int from) {
         for (int j = from; j < layers.size(); j++) {
             Layer l = layers.get(j);
-            if (l instanceof Linear) {
+            if (quantizable(l)) {
                 return j;
             }
             if (!(l instanceof Flatten || l instanceof Reshape)) {
@@ -157,38 +192,42 @@ public final class Quantizer {
         return r / (codes == DType.UINT8 ? 255f : 127f);
     }
 
-    private static QuantizedLinear quantizeLinear(Linear linear, boolean relu, float inputScale, DType inputType,
-                                                  float outputScale, DType outputType, Allocator allocator) {
-        Tensor w = linear.parameters().get(0).value();
-        Tensor b = linear.parameters().size() > 1 ? linear.parameters().get(1).value() : null;
-        int out = (int) w.shape().dim(0);
-        int in = (int) w.shape().dim(1);
+    /**
+     * Symmetric int8 codes for {@code w} with one scale per row (output channel): the row's largest
+     * magnitude maps to 127. Returns the smallest and largest scale.
+     */
+    private static float[] quantizeRows(Tensor w, Tensor codes, Tensor scaleTensor) {
+        int rows = (int) w.shape().dim(0);
         float[] values = Convert.toFloatArray(w);
-        byte[] codes = new byte[values.length];
-        float[] scales = new float[out];
-        for (int o = 0; o < out; o++) {
+        int width = values.length / rows;
+        byte[] bytes = new byte[values.length];
+        float[] scales = new float[rows];
+        float lo = Float.MAX_VALUE;
+        float hi = 0;
+        for (int o = 0; o < rows; o++) {
             float max = 0;
-            for (int k = 0; k < in; k++) {
-                max = Math.max(max, Math.abs(values[o * in + k]));
+            for (int k = 0; k < width; k++) {
+                max = Math.max(max, Math.abs(values[o * width + k]));
             }
             scales[o] = max > 0 ? max / 127f : 1f;
-            for (int k = 0; k < in; k++) {
-                codes[o * in + k] = (byte) Math.max(-127, Math.min(127, Math.rint(values[o * in + k] / scales[o])));
+            lo = Math.min(lo, scales[o]);
+            hi = Math.max(hi, scales[o]);
+            for (int k = 0; k < width; k++) {
+                bytes[o * width + k] = (byte) Math.max(-127, Math.min(127, Math.rint(values[o * width + k] / scales[o])));
             }
         }
-        Tensor weights = allocator.allocate(DType.INT8, out, in);
-        weights.buffer().put((int) weights.offset(), codes);
-        Tensor scaleTensor = Convert.fromFloats(scales, org.streamdl.tensor.Shape.of(out), allocator);
-        Tensor bias = b == null ? null : Convert.to(b, DType.FLOAT32, allocator);
-        return new QuantizedLinear(linear.name(), weights, scaleTensor, bias, relu, inputScale, inputType, outputScale,
-                outputType);
+        codes.buffer().put((int) codes.offset(), bytes);
+        for (int o = 0; o < rows; o++) {
+            scaleTensor.set(scales[o], o);
+        }
+        return new float[] {lo, hi};
     }
 
     /** Runs the float32 layers one by one and records each Linear's input range. */
     private static Map<Integer, Range> calibrate(Model model, List<Layer> layers, List<Tensor> batches) {
         Map<Integer, Range> ranges = new LinkedHashMap<>();
         for (int i = 0; i < layers.size(); i++) {
-            if (layers.get(i) instanceof Linear) {
+            if (quantizable(layers.get(i))) {
                 ranges.put(i, new Range(i));
             }
         }

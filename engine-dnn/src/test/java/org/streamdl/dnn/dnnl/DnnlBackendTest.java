@@ -319,6 +319,55 @@ class DnnlBackendTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({
+            // activation, output, float input, relu, pool, groups, stride, padding
+            "UINT8, UINT8, true, true, 2, 1, 1, 2",     // LeNet's first block: pixels in, codes out, pooled
+            "UINT8, UINT8, false, true, 2, 1, 1, 0",    // LeNet's second block
+            "UINT8, FLOAT32, false, true, 0, 1, 1, 1",
+            "INT8, INT8, false, false, 0, 3, 2, 1",
+            "INT8, FLOAT32, true, false, 3, 1, 1, 0",
+            "UINT8, INT8, false, false, 2, 3, 1, 0"})
+    void int8ConvolutionMatchesTheReference(DType activation, DType output, boolean floatInput, boolean relu, int pool,
+                                            int groups, int stride, int padding) {
+        org.streamdl.tensor.spi.Conv2dSpec conv = org.streamdl.tensor.spi.Conv2dSpec.of(Shape.of(3, 6, 13, 12), 9, 3, 3)
+                .withGroups(groups).withStride(stride, stride).withPadding(padding, padding).withRelu(relu);
+        org.streamdl.tensor.spi.QuantizedConvSpec spec = org.streamdl.tensor.spi.QuantizedConvSpec.of(conv, activation)
+                .withOutput(output).withFloatInput(floatInput).withMaxPool(pool, pool);
+        Tensor x = floatInput ? random(spec.inputShape(), 1) : codes(activation, 1, spec.inputShape().dims());
+        if (floatInput && activation == DType.UINT8) {
+            x = org.streamdl.tensor.ops.Elementwise.abs(x, a);
+        }
+        Tensor w = codes(DType.INT8, 2, spec.weightShape().dims());
+        Tensor scales = random(Shape.of(9), 3);
+        for (long i = 0; i < 9; i++) {
+            scales.set(0.001 + Math.abs(scales.getDouble(i)) * 0.01, i);
+        }
+        Tensor b = random(Shape.of(9), 4);
+        float xScale = floatInput ? 0.01f : 0.02f;
+        float outScale = 0.05f;
+        try (org.streamdl.tensor.spi.QuantizedConvPlan r = reference.planQuantizedConv(spec).orElseThrow();
+             org.streamdl.tensor.spi.QuantizedConvPlan d = dnnl.planQuantizedConv(spec).orElseThrow()) {
+            Tensor expected = a.allocate(output, spec.outputShape());
+            Tensor actual = a.allocate(output, spec.outputShape());
+            r.execute(x, xScale, w, scales, b, outScale, expected);
+            d.execute(x, xScale, w, scales, b, outScale, actual);
+            d.execute(x, xScale, w, scales, b, outScale, actual); // reordered weights reused
+            if (output == DType.FLOAT32) {
+                assertClose(expected, actual, Tolerance.rtolAtol(1e-5, 1e-4));
+            } else {
+                int[] e = Convert.toIntArray(Convert.to(expected, DType.INT32, a));
+                int[] g = Convert.toIntArray(Convert.to(actual, DType.INT32, a));
+                int saturated = 0;
+                for (int i = 0; i < e.length; i++) {
+                    assertTrue(Math.abs(e[i] - g[i]) <= 1, "element " + i + ": " + e[i] + " vs " + g[i]);
+                    saturated += e[i] == 255 || e[i] == 127 || e[i] == -128 ? 1 : 0;
+                }
+                assertTrue(saturated < e.length / 2, "scales chosen so most codes are in range: " + saturated + "/" + e.length);
+            }
+        }
+    }
+
     private Tensor[] runBlock(org.streamdl.tensor.spi.ConvPoolPlan plan, org.streamdl.tensor.spi.ConvPoolSpec spec,
                               Tensor x, Tensor w, Tensor b, Tensor dy) {
         Tensor y = a.allocate(DType.FLOAT32, spec.outputShape());

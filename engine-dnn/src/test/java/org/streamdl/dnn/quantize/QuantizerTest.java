@@ -77,6 +77,55 @@ class QuantizerTest {
 
     @ParameterizedTest
     @EnumSource(Kernels.Preference.class)
+    void int8LenetRunsConvolutionsInInt8AndKeepsItsAnswers(Kernels.Preference preference, @TempDir Path dir) throws Exception {
+        try (Model fp32 = Models.lenet5(1, Kernels.create(2, preference)); Allocator a = Allocator.root("test", 64L << 20)) {
+            ReferenceData.loadWeights(fp32, "lenet5-weights");
+            Tensor images = ReferenceData.images(a);
+            int[] labels = Convert.toIntArray(ReferenceData.labels(a));
+            Quantizer.Quantized q = Quantizer.quantize(fp32, List.of(images.narrow(0, 0, 128)),
+                    Quantizer.Calibration.MAX_ABS, 100, Kernels.create(2, preference));
+            try (Model int8 = q.model()) {
+                List<Quantizer.LayerReport> report = q.layers();
+                // the one-channel first convolution stays float32 (int8 is slower there); from the second on,
+                // codes all the way to the logits
+                assertEquals(List.of("features.3", "classifier.1", "classifier.3", "classifier.5"),
+                        report.stream().map(Quantizer.LayerReport::name).toList());
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(DType.UINT8, report.get(i).outputType(), report.get(i).toString());
+                }
+                assertEquals(DType.FLOAT32, report.get(3).outputType());
+                List<?> layers = ((Sequential) int8.network()).layers();
+                assertTrue(layers.get(0) instanceof org.streamdl.dnn.layers.Conv2d, layers.toString());
+                int conv2 = 3;
+                assertTrue(layers.get(conv2) instanceof org.streamdl.dnn.layers.QuantizedConv2d, layers.toString());
+                assertTrue(layers.subList(conv2, layers.size()).stream().noneMatch(l -> l instanceof org.streamdl.dnn.layers.Pool2d
+                        || l instanceof org.streamdl.dnn.layers.Relu), "ReLUs and the max pool are fused: " + layers);
+
+                int[] f = top1(fp32.predict(images, a));
+                Tensor logits = int8.predict(images, a);
+                int[] g = top1(logits);
+                int agree = 0;
+                int fp32Correct = 0;
+                int int8Correct = 0;
+                for (int i = 0; i < 256; i++) {
+                    agree += f[i] == g[i] ? 1 : 0;
+                    fp32Correct += f[i] == labels[i] ? 1 : 0;
+                    int8Correct += g[i] == labels[i] ? 1 : 0;
+                }
+                assertTrue(agree >= 250, agree + "/256 top classes agree");
+                assertTrue(Math.abs(fp32Correct - int8Correct) <= 3, fp32Correct + " vs " + int8Correct + " correct");
+
+                Path file = dir.resolve("lenet5-int8.sdlm");
+                ModelFile.write(file, int8, Map.of());
+                try (Model loaded = ModelFile.read(file, Kernels.create(1, preference)).model()) {
+                    assertArrayEquals(Convert.toFloatArray(logits), Convert.toFloatArray(loaded.predict(images, a)));
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kernels.Preference.class)
     void bfloat16MlpAgreesWithFloat32AndSavesLikeAnyModel(Kernels.Preference preference) throws Exception {
         Path dir = java.nio.file.Files.createTempDirectory("bf16");
         try (Model fp32 = Models.mlp(1, Kernels.create(2, preference)); Allocator a = Allocator.root("test", 64L << 20)) {

@@ -95,6 +95,12 @@ public final class ReferenceBackend implements Backend {
         return Optional.of(new ReferenceQuantizedMatmulPlan(spec));
     }
 
+    @Override
+    public Optional<org.streamdl.tensor.spi.QuantizedConvPlan> planQuantizedConv(org.streamdl.tensor.spi.QuantizedConvSpec spec) {
+        checkOpen();
+        return Optional.of(new ReferenceQuantizedConvPlan(spec));
+    }
+
     static Conv2dPlan conv2d(Conv2dSpec spec) {
         return spec.dtype() == org.streamdl.tensor.DType.FLOAT64 ? new Float64Conv2dPlan(spec) : new ReferenceConv2dPlan(spec);
     }

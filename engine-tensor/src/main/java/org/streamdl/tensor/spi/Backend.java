@@ -30,6 +30,8 @@ public interface Backend extends AutoCloseable {
 
     Optional<QuantizedMatmulPlan> planQuantizedMatmul(QuantizedMatmulSpec spec);
 
+    Optional<QuantizedConvPlan> planQuantizedConv(QuantizedConvSpec spec);
+
     @Override
     void close();
 }

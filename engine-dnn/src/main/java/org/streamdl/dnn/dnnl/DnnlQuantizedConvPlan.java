@@ -1,0 +1,286 @@
+package org.streamdl.dnn.dnnl;
+
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_ATTR_SCALES;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_BIAS;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
+import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_WEIGHTS;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_direct;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_convolution_forward_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_format_tag_any;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_inference;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_goihw;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_nchw;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_oihw;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_pooling_forward_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_pooling_max;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scales_mask;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_dst_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_src_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_s8;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_u8;
+
+import java.util.Optional;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
+import org.bytedeco.dnnl.dnnl_memory_desc;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.spi.Conv2dSpec;
+import org.streamdl.tensor.spi.QuantizedConvPlan;
+import org.streamdl.tensor.spi.QuantizedConvSpec;
+
+/**
+ * oneDNN's int8 convolution (VNNI on this CPU) for inference: u8/s8 codes in oneDNN's preferred
+ * layout (a float32 input is quantized straight into it by one scaled reorder), s8 weights reordered
+ * once per weights tensor, source, per-channel weight and output scales, bias and ReLU fused, and an
+ * optional max pooling run on the requantized codes in the convolution's own layout, so only the
+ * pooled result is reordered back to NCHW.
+ */
+final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
+    private final QuantizedConvSpec spec;
+    private final DnnlBackend backend;
+    private final Native handles;
+    private final Allocator scratch;
+    private final dnnl_primitive conv;
+    private final Layout src;              // codes in, when the input is already quantized
+    private final Quantize quantize;       // float32 in, otherwise
+    private final Layout weights;
+    private final dnnl_memory bias;
+    private final Layout dst;              // the convolution's output, or the pooling's
+    private final dnnl_memory convolved;   // the convolution's output before pooling, or null
+    private final dnnl_primitive pool;
+    private final dnnl_memory srcScale;
+    private final dnnl_memory wScales;
+    private final dnnl_memory dstScale;
+    private final FloatPointer srcScaleValue;
+    private final FloatPointer dstScaleValue;
+    private final dnnl_exec_arg_t args = new dnnl_exec_arg_t(8);
+    private Tensor packedFrom;
+    private dnnl_memory packed;
+
+    /** The scaled reorder that quantizes float32 NCHW input into the codes the convolution reads. */
+    private record Quantize(dnnl_primitive reorder, dnnl_memory floats, dnnl_memory codes) {}
+
+    private DnnlQuantizedConvPlan(QuantizedConvSpec spec, DnnlBackend backend, Native handles, Allocator scratch,
+                                  dnnl_primitive conv, Layout src, Quantize quantize, Layout weights, dnnl_memory bias,
+                                  Layout dst, dnnl_memory convolved, dnnl_primitive pool, boolean quantizedOut) {
+        this.spec = spec;
+        this.backend = backend;
+        this.handles = handles;
+        this.scratch = scratch;
+        this.conv = conv;
+        this.src = src;
+        this.quantize = quantize;
+        this.weights = weights;
+        this.bias = bias;
+        this.dst = dst;
+        this.convolved = convolved;
+        this.pool = pool;
+        dnnl_memory_desc one = handles.desc(new long[] {1}, dnnl_f32, dnnl_a);
+        this.srcScale = handles.memory(one, backend.engine());
+        this.wScales = handles.memory(handles.desc(new long[] {spec.conv().outChannels()}, dnnl_f32, dnnl_a), backend.engine());
+        this.dstScale = quantizedOut ? handles.memory(one, backend.engine()) : null;
+        this.srcScaleValue = handles.floats(1);
+        this.dstScaleValue = handles.floats(1);
+        handles.check(dnnl_memory_set_data_handle(srcScale, srcScaleValue), "dnnl_memory_set_data_handle");
+        if (dstScale != null) {
+            handles.check(dnnl_memory_set_data_handle(dstScale, dstScaleValue), "dnnl_memory_set_data_handle");
+        }
+    }
+
+    private static int dnnlType(DType t) {
+        return switch (t) {
+            case UINT8 -> dnnl_u8;
+            case INT8 -> dnnl_s8;
+            default -> dnnl_f32;
+        };
+    }
+
+    static Optional<QuantizedConvPlan> create(DnnlBackend backend, QuantizedConvSpec spec) {
+        backend.enterCreation(spec.ops());
+        Native handles = new Native(spec);
+        Allocator scratch = Allocator.root("dnnl " + spec, Long.MAX_VALUE / 4);
+        try {
+            Conv2dSpec c = spec.conv();
+            boolean grouped = c.groups() > 1;
+            long[] w = c.weightShape().dims();
+            long[] weightDims = grouped ? new long[] {c.groups(), w[0] / c.groups(), w[1], w[2], w[3]} : w;
+            int act = dnnlType(spec.activation());
+            int out = dnnlType(spec.output());
+            boolean quantizedOut = spec.output() != DType.FLOAT32;
+            dnnl_primitive_attr attr = handles.attr(c.relu(), 0f, true);
+            handles.check(dnnl_primitive_attr_set_scales_mask(attr, DNNL_ARG_WEIGHTS, grouped ? 3 : 1),
+                    "dnnl_primitive_attr_set_scales_mask");
+            if (quantizedOut) {
+                handles.check(dnnl_primitive_attr_set_scales_mask(attr, DNNL_ARG_DST, 0), "dnnl_primitive_attr_set_scales_mask");
+            }
+            dnnl_memory_desc biasMd = c.hasBias() ? handles.desc(c.biasShape().dims(), dnnl_f32, dnnl_a) : null;
+            dnnl_primitive_desc pd = new dnnl_primitive_desc();
+            if (!handles.implemented(dnnl_convolution_forward_primitive_desc_create(pd, backend.engine(),
+                    dnnl_forward_inference, dnnl_convolution_direct,
+                    handles.desc(c.inputShape().dims(), act, dnnl_format_tag_any),
+                    handles.desc(weightDims, dnnl_s8, dnnl_format_tag_any), biasMd,
+                    handles.desc(c.outputShape().dims(), out, dnnl_format_tag_any),
+                    new LongPointer(c.strideH(), c.strideW()), new LongPointer(c.dilationH() - 1, c.dilationW() - 1),
+                    new LongPointer(c.padH(), c.padW()), new LongPointer(c.padH(), c.padW()), attr),
+                    "dnnl_convolution_forward_primitive_desc_create")) {
+                handles.close();
+                scratch.close();
+                return Optional.empty();
+            }
+            handles.own(pd);
+            dnnl_primitive conv = new dnnl_primitive();
+            handles.check(dnnl_primitive_create(conv, pd), "dnnl_primitive_create");
+            handles.own(conv);
+            dnnl_memory_desc srcMd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+            dnnl_memory_desc convDstMd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+            Layout src = null;
+            Quantize quantize = null;
+            if (spec.floatInput()) {
+                quantize = quantizer(backend, handles, scratch, handles.desc(c.inputShape().dims(), dnnl_f32, dnnl_nchw), srcMd);
+            } else {
+                src = new Layout(backend, handles, scratch, handles.desc(c.inputShape().dims(), act, dnnl_nchw), srcMd, true, false);
+            }
+            Layout weights = new Layout(backend, handles, scratch,
+                    handles.desc(weightDims, dnnl_s8, grouped ? dnnl_goihw : dnnl_oihw),
+                    dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), true, false);
+            dnnl_memory_desc userDst = handles.desc(spec.outputShape().dims(), out, dnnl_nchw);
+            Layout dst;
+            dnnl_memory convolved = null;
+            dnnl_primitive pool = null;
+            if (spec.pooled()) {
+                convolved = handles.memory(convDstMd, backend.engine());
+                handles.bind(convolved, scratch.allocate(DType.UINT8, dnnl_memory_desc_get_size(convDstMd)));
+                long k = spec.poolKernel();
+                long s = spec.poolStride();
+                dnnl_primitive_desc poolPd = new dnnl_primitive_desc();
+                if (!handles.implemented(dnnl_pooling_forward_primitive_desc_create(poolPd, backend.engine(),
+                        dnnl_forward_inference, dnnl_pooling_max, convDstMd,
+                        handles.desc(spec.outputShape().dims(), out, dnnl_format_tag_any), new LongPointer(s, s),
+                        new LongPointer(k, k), new LongPointer(0, 0), new LongPointer(0, 0), new LongPointer(0, 0), null),
+                        "dnnl_pooling_forward_primitive_desc_create")) {
+                    handles.close();
+                    scratch.close();
+                    return Optional.empty();
+                }
+                handles.own(poolPd);
+                pool = new dnnl_primitive();
+                handles.check(dnnl_primitive_create(pool, poolPd), "dnnl_primitive_create");
+                handles.own(pool);
+                dst = new Layout(backend, handles, scratch, userDst, dnnl_primitive_desc_query_md(poolPd, dnnl_query_dst_md, 0),
+                        false, true);
+            } else {
+                dst = new Layout(backend, handles, scratch, userDst, convDstMd, false, true);
+            }
+            return Optional.of(new DnnlQuantizedConvPlan(spec, backend, handles, scratch, conv, src, quantize, weights,
+                    biasMd == null ? null : handles.memory(biasMd, backend.engine()), dst, convolved, pool, quantizedOut));
+        } catch (RuntimeException e) {
+            handles.close();
+            scratch.close();
+            throw e;
+        }
+    }
+
+    /** A reorder from float32 NCHW to {@code codesMd} that divides by a runtime scale, and its codes buffer. */
+    private static Quantize quantizer(DnnlBackend backend, Native handles, Allocator scratch, dnnl_memory_desc floats,
+                                      dnnl_memory_desc codesMd) {
+        dnnl_primitive_attr attr = new dnnl_primitive_attr();
+        handles.check(org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");
+        handles.own(attr);
+        handles.check(dnnl_primitive_attr_set_scales_mask(attr, DNNL_ARG_DST, 0), "dnnl_primitive_attr_set_scales_mask");
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        handles.check(dnnl_reorder_primitive_desc_create(pd, floats, backend.engine(), codesMd, backend.engine(), attr),
+                "dnnl_reorder_primitive_desc_create");
+        handles.own(pd);
+        dnnl_primitive reorder = new dnnl_primitive();
+        handles.check(dnnl_primitive_create(reorder, pd), "dnnl_primitive_create");
+        handles.own(reorder);
+        dnnl_memory codes = handles.memory(codesMd, backend.engine());
+        handles.bind(codes, scratch.allocate(DType.UINT8, dnnl_memory_desc_get_size(codesMd)));
+        return new Quantize(reorder, handles.memory(floats, backend.engine()), codes);
+    }
+
+    @Override
+    public QuantizedConvSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public void execute(Tensor x, float xScale, Tensor w, Tensor wScaleTensor, Tensor b, float outScale, Tensor y) {
+        QuantizedConvPlan.checkOperands(spec, x, w, wScaleTensor, b, y);
+        backend.enterKernel(spec.ops());
+        srcScaleValue.put(0, xScale);
+        dnnl_memory codes;
+        if (quantize != null) {
+            handles.bind(quantize.floats(), x);
+            args.position(0).arg(DNNL_ARG_SRC).memory(quantize.floats());
+            args.position(1).arg(DNNL_ARG_DST).memory(quantize.codes());
+            args.position(2).arg(DNNL_ARG_ATTR_SCALES | DNNL_ARG_DST).memory(srcScale);
+            handles.check(dnnl_primitive_execute(quantize.reorder(), backend.stream(), 3, args.position(0)),
+                    "dnnl_primitive_execute (quantize)");
+            codes = quantize.codes();
+        } else {
+            codes = src.input(x);
+        }
+        if (w != packedFrom || !w.isLive()) {
+            packed = weights.input(w);   // once per weights tensor: quantized weights never change
+            packedFrom = w;
+        }
+        handles.bind(wScales, wScaleTensor);
+        dnnl_memory convOut = convolved != null ? convolved : dst.output(y);
+        int i = 0;
+        args.position(i++).arg(DNNL_ARG_SRC).memory(codes);
+        args.position(i++).arg(DNNL_ARG_WEIGHTS).memory(packed);
+        args.position(i++).arg(DNNL_ARG_DST).memory(convOut);
+        args.position(i++).arg(DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC).memory(srcScale);
+        args.position(i++).arg(DNNL_ARG_ATTR_SCALES | DNNL_ARG_WEIGHTS).memory(wScales);
+        if (bias != null) {
+            handles.bind(bias, b);
+            args.position(i++).arg(DNNL_ARG_BIAS).memory(bias);
+        }
+        if (dstScale != null) {
+            dstScaleValue.put(0, outScale);
+            args.position(i++).arg(DNNL_ARG_ATTR_SCALES | DNNL_ARG_DST).memory(dstScale);
+        }
+        handles.check(dnnl_primitive_execute(conv, backend.stream(), i, args.position(0)), "dnnl_primitive_execute");
+        if (pool != null) {
+            args.position(0).arg(DNNL_ARG_SRC).memory(convolved);
+            args.position(1).arg(DNNL_ARG_DST).memory(dst.output(y));
+            handles.check(dnnl_primitive_execute(pool, backend.stream(), 2, args.position(0)), "dnnl_primitive_execute (pool)");
+        }
+        dst.finishOutput();
+    }
+
+    @Override
+    public void close() {
+        args.close();
+        if (src != null) {
+            src.close();
+        }
+        weights.close();
+        dst.close();
+        handles.close();
+        scratch.close();
+    }
+
+    @Override
+    public String toString() {
+        return "dnnl " + spec;
+    }
+}
