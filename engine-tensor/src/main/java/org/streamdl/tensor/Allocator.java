@@ -97,12 +97,11 @@ public final class Allocator implements AutoCloseable {
             throw new IllegalArgumentException(Checks.format(
                     "allocator '%s': a %s tensor of shape %s is larger than %s bytes", name, dtype, shape, Long.MAX_VALUE));
         }
-        String description = Checks.format("%s tensor %s", dtype, shape);
-        Storage storage = allocateStorage(bytes, description, zeroed);
+        Storage storage = allocateStorage(bytes, dtype, shape, zeroed);
         return new Tensor(storage, dtype, shape, shape.contiguousStrides(), 0, false);
     }
 
-    private Storage allocateStorage(long bytes, String description, boolean zeroed) {
+    private Storage allocateStorage(long bytes, DType dtype, Shape shape, boolean zeroed) {
         synchronized (lock) {
             checkOpen();
             reserve(bytes);
@@ -114,7 +113,7 @@ public final class Allocator implements AutoCloseable {
                 } else if (zeroed) {
                     DirectMemory.zero(raw);
                 }
-                Storage storage = new Storage(this, bytes, description, site, raw);
+                Storage storage = new Storage(this, bytes, dtype, shape, site, raw);
                 live.put(storage, Boolean.TRUE);
                 return storage;
             } catch (RuntimeException | OutOfMemoryError e) {

@@ -16,13 +16,15 @@ public final class Storage {
     private final ByteBuffer raw;
     private final ByteBuffer aligned;
     private final Throwable allocationSite; // recorded in debug mode only
-    private final String description;
+    private final DType dtype;      // for messages only, rendered when one is needed
+    private final Shape shape;
     private boolean freed;
 
-    Storage(Allocator owner, long byteSize, String description, Throwable allocationSite, ByteBuffer raw) {
+    Storage(Allocator owner, long byteSize, DType dtype, Shape shape, Throwable allocationSite, ByteBuffer raw) {
         this.owner = owner;
         this.byteSize = byteSize;
-        this.description = description;
+        this.dtype = dtype;
+        this.shape = shape;
         this.allocationSite = allocationSite;
         this.raw = raw;
         this.aligned = DirectMemory.alignedSlice(raw, byteSize);
@@ -55,7 +57,7 @@ public final class Storage {
         if (freed) {
             throw new IllegalStateException(Checks.format(
                     "%s was freed (allocator '%s'%s); it cannot be used after its tensor or allocator is closed",
-                    description, owner.name(), owner.isClosed() ? " is closed" : ""));
+                    description(), owner.name(), owner.isClosed() ? " is closed" : ""));
         }
     }
 
@@ -64,7 +66,7 @@ public final class Storage {
     }
 
     String description() {
-        return description;
+        return dtype + " tensor " + shape;
     }
 
     /**

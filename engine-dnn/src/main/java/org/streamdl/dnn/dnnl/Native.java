@@ -21,7 +21,6 @@ import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.javacpp.Pointer;
 import org.streamdl.tensor.Tensor;
 
 /**
@@ -30,6 +29,7 @@ import org.streamdl.tensor.Tensor;
  */
 final class Native implements AutoCloseable {
     private final Deque<Runnable> destroyers = new ArrayDeque<>();
+    private final Address address = new Address();
     private final Object what;
 
     Native(Object what) {
@@ -128,9 +128,8 @@ final class Native implements AutoCloseable {
 
     /** Points {@code mem} at the first element of {@code t}'s storage: no copy. */
     void bind(dnnl_memory mem, Tensor t) {
-        Pointer address = new Pointer(t.buffer());
-        address.position(t.offset() * t.dtype().byteSize());
-        check(dnnl_memory_set_data_handle(mem, address), "dnnl_memory_set_data_handle");
+        long at = Address.of(t.buffer()) + t.offset() * t.dtype().byteSize();
+        check(dnnl_memory_set_data_handle(mem, address.at(at)), "dnnl_memory_set_data_handle");
     }
 
     @Override

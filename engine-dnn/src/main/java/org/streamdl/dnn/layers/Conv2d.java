@@ -26,6 +26,8 @@ public final class Conv2d implements Layer, FusesRelu {
     private boolean relu;
     private boolean inputGradient = true;
     private Pool2d pool;               // a following pooling layer run with this convolution, or null
+    private Conv2dSpec lastSpec;       // for the last input shape: rebuilding specs per call was most of a call's garbage
+    private ConvPoolSpec lastBlock;
     private Tensor input;
     private Tensor output;
     private Tensor workspace;
@@ -78,7 +80,22 @@ public final class Conv2d implements Layer, FusesRelu {
     }
 
     private ConvPoolSpec blockSpec(Tensor x) {
-        return ConvPoolSpec.of(template.withInput(x.shape()).withRelu(relu).withDType(x.dtype()), pool.kind(), pool.kernel(), pool.stride());
+        ConvPoolSpec block = lastBlock;
+        if (block == null || !block.inputShape().equals(x.shape()) || block.conv().dtype() != x.dtype()
+                || block.conv().relu() != relu) {
+            block = ConvPoolSpec.of(convSpec(x), pool.kind(), pool.kernel(), pool.stride());
+            lastBlock = block;
+        }
+        return block;
+    }
+
+    private Conv2dSpec convSpec(Tensor x) {
+        Conv2dSpec spec = lastSpec;
+        if (spec == null || !spec.inputShape().equals(x.shape()) || spec.dtype() != x.dtype() || spec.relu() != relu) {
+            spec = template.withInput(x.shape()).withRelu(relu).withDType(x.dtype());
+            lastSpec = spec;
+        }
+        return spec;
     }
 
     @Override
@@ -96,7 +113,7 @@ public final class Conv2d implements Layer, FusesRelu {
             output = y;
             return y;
         }
-        Conv2dSpec spec = template.withInput(x.shape()).withRelu(relu).withDType(x.dtype());
+        Conv2dSpec spec = convSpec(x);
         Tensor y = ctx.step().allocateUninitialized(x.dtype(), spec.outputShape());
         ctx.kernels().conv2d(spec).forward(x, weight.value(), bias == null ? null : bias.value(), y);
         output = relu ? y : null;
@@ -114,7 +131,7 @@ public final class Conv2d implements Layer, FusesRelu {
             return dx;
         }
         Tensor g = relu ? Activations.reluMask(dy, output, ctx.step()) : dy;
-        Conv2dPlan plan = ctx.kernels().conv2d(template.withInput(input.shape()).withRelu(relu).withDType(input.dtype()));
+        Conv2dPlan plan = ctx.kernels().conv2d(convSpec(input));
         plan.backwardWeights(input, g, weight.grad(), bias == null ? null : bias.grad());
         if (!inputGradient) {
             return null;

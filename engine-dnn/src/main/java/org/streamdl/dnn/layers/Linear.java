@@ -19,6 +19,7 @@ public final class Linear implements Layer, FusesRelu {
     private final Parameter weight;   // "fc1.weight" (out, in)
     private final Parameter bias;     // "fc1.bias" (out), or null
     private boolean relu;
+    private MatmulSpec lastSpec;   // for the last input shape: rebuilding it per call was most of a call's garbage
     private boolean inputGradient = true;
     private Tensor input;             // kept by forward for backward
     private Tensor output;            // kept when a ReLU is fused, for its mask
@@ -52,8 +53,12 @@ public final class Linear implements Layer, FusesRelu {
                 "%s: expected input (N, %s) but got %s%s", this, in, x.shape(),
                 x.rank() > 2 ? "; flatten it first" : "");
         input = x;
-        MatmulSpec spec = MatmulSpec.of(x.shape(), weight.value().shape(), false, true)
-                .withBias(bias != null).withRelu(relu).withDType(x.dtype()).withWeightsB(true);
+        MatmulSpec spec = lastSpec;
+        if (spec == null || !spec.aShape().equals(x.shape()) || spec.dtype() != x.dtype() || spec.relu() != relu) {
+            spec = MatmulSpec.of(x.shape(), weight.value().shape(), false, true)
+                    .withBias(bias != null).withRelu(relu).withDType(x.dtype()).withWeightsB(true);
+            lastSpec = spec;
+        }
         Tensor y = ctx.step().allocateUninitialized(x.dtype(), spec.cShape());
         ctx.kernels().matmul(spec).execute(x, weight.value(), bias == null ? null : bias.value(), y);
         output = relu ? y : null;

@@ -12,6 +12,7 @@ import org.streamdl.tensor.Shape;
  * Padding is symmetric. {@code relu} fuses max(y, 0) into the forward pass.
  */
 public final class Conv2dSpec {
+    private int hash;
     private final Shape input;
     private final long outChannels;
     private final long kernelH;
@@ -26,6 +27,8 @@ public final class Conv2dSpec {
     private final boolean bias;
     private final boolean relu;
     private final DType dtype;
+    private final Shape output;    // derived, kept: layers ask for them on every call
+    private final Shape weights;
 
     private Conv2dSpec(Shape input, long outChannels, long kernelH, long kernelW, long strideH, long strideW,
                        long padH, long padW, long dilationH, long dilationW, long groups, boolean bias, boolean relu, DType dtype) {
@@ -56,6 +59,8 @@ public final class Conv2dSpec {
         Checks.argument(outH() > 0 && outW() > 0,
                 "conv2d: a %sx%s kernel (dilation %sx%s, padding %sx%s) does not fit input %s",
                 kernelH, kernelW, dilationH, dilationW, padH, padW, input);
+        this.output = Shape.of(input.dim(0), outChannels, outH(), outW());
+        this.weights = Shape.of(outChannels, input.dim(1) / groups, kernelH, kernelW);
     }
 
     /** Stride 1, no padding, no dilation, one group, with bias, no fused ReLU. */
@@ -106,7 +111,7 @@ public final class Conv2dSpec {
     }
 
     public Shape weightShape() {
-        return Shape.of(outChannels, input.dim(1) / groups, kernelH, kernelW);
+        return weights;
     }
 
     public Shape biasShape() {
@@ -114,7 +119,7 @@ public final class Conv2dSpec {
     }
 
     public Shape outputShape() {
-        return Shape.of(input.dim(0), outChannels, outH(), outW());
+        return output;
     }
 
     public long outH() {
@@ -196,8 +201,13 @@ public final class Conv2dSpec {
 
     @Override
     public int hashCode() {
-        return Objects.hash(input, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW,
+        int h = hash;
+        if (h == 0) {   // specs are looked up in plan caches on every call
+            h = Objects.hash(input, outChannels, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW,
                 groups, bias, relu, dtype);
+            hash = h;
+        }
+        return h;
     }
 
     /** {@code conv2d (128, 1, 28, 28) 1→6 5x5 pad 2 +relu}. */

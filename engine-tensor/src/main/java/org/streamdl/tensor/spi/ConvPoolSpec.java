@@ -11,6 +11,7 @@ import org.streamdl.tensor.Shape;
  * the two primitives instead of writing it out and reading it back.
  */
 public final class ConvPoolSpec {
+    private int hash;
     private final Conv2dSpec conv;
     private final Pool2dSpec pool;
 
@@ -49,7 +50,12 @@ public final class ConvPoolSpec {
 
     @Override
     public int hashCode() {
-        return Objects.hash(conv, pool);
+        int h = hash;
+        if (h == 0) {   // specs are looked up in plan caches on every call
+            h = Objects.hash(conv, pool);
+            hash = h;
+        }
+        return h;
     }
 
     @Override

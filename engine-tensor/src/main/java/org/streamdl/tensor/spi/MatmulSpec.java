@@ -14,6 +14,7 @@ import org.streamdl.tensor.Shape;
  * contents, NaN included, are ignored); 1 accumulates (dW += dYᵀ·X).
  */
 public final class MatmulSpec {
+    private int hash;
     private final DType dtype;
     private final Shape a;
     private final Shape b;
@@ -181,7 +182,12 @@ public final class MatmulSpec {
 
     @Override
     public int hashCode() {
-        return Objects.hash(dtype, a, b, transposeA, transposeB, alpha, beta, bias, relu, weightsB);
+        int h = hash;
+        if (h == 0) {   // specs are looked up in plan caches on every call
+            h = Objects.hash(dtype, a, b, transposeA, transposeB, alpha, beta, bias, relu, weightsB);
+            hash = h;
+        }
+        return h;
     }
 
     /** {@code matmul (128, 400)·(120, 400)ᵀ float32}, with the scales when they are not 1 and 0. */

@@ -11,6 +11,7 @@ import org.streamdl.tensor.Shape;
  * positions in the divisor when {@code countIncludePad} (PyTorch's default).
  */
 public final class Pool2dSpec {
+    private int hash;
     public enum Kind { MAX, AVG }
 
     private final Kind kind;
@@ -23,6 +24,7 @@ public final class Pool2dSpec {
     private final long padW;
     private final boolean countIncludePad;
     private final DType dtype;
+    private final Shape output;    // derived, kept: layers ask for it on every call
 
     private Pool2dSpec(Kind kind, Shape input, long kernelH, long kernelW, long strideH, long strideW,
                        long padH, long padW, boolean countIncludePad, DType dtype) {
@@ -44,6 +46,7 @@ public final class Pool2dSpec {
         this.countIncludePad = countIncludePad;
         this.dtype = dtype;
         Checks.argument(outH() > 0 && outW() > 0, "pool: a %sx%s window does not fit input %s", kernelH, kernelW, input);
+        this.output = Shape.of(input.dim(0), input.dim(1), outH(), outW());
     }
 
     /** Stride equal to the kernel, no padding (PyTorch's default). */
@@ -85,7 +88,7 @@ public final class Pool2dSpec {
     }
 
     public Shape outputShape() {
-        return Shape.of(input.dim(0), input.dim(1), outH(), outW());
+        return output;
     }
 
     public long outH() {
@@ -133,7 +136,12 @@ public final class Pool2dSpec {
 
     @Override
     public int hashCode() {
-        return Objects.hash(kind, input, kernelH, kernelW, strideH, strideW, padH, padW, countIncludePad, dtype);
+        int h = hash;
+        if (h == 0) {   // specs are looked up in plan caches on every call
+            h = Objects.hash(kind, input, kernelH, kernelW, strideH, strideW, padH, padW, countIncludePad, dtype);
+            hash = h;
+        }
+        return h;
     }
 
     @Override

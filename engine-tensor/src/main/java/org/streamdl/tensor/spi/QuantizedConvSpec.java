@@ -14,6 +14,7 @@ import org.streamdl.tensor.Shape;
  * values. Rounding is half to even, as oneDNN's.
  */
 public final class QuantizedConvSpec {
+    private int hash;
     private final Conv2dSpec conv;
     private final DType activation;
     private final DType output;
@@ -121,7 +122,12 @@ public final class QuantizedConvSpec {
 
     @Override
     public int hashCode() {
-        return Objects.hash(conv, activation, output, floatInput, poolKernel, poolStride);
+        int h = hash;
+        if (h == 0) {   // specs are looked up in plan caches on every call
+            h = Objects.hash(conv, activation, output, floatInput, poolKernel, poolStride);
+            hash = h;
+        }
+        return h;
     }
 
     @Override

@@ -13,6 +13,7 @@ import org.streamdl.tensor.Shape;
  * Rounding is half to even, as oneDNN's.
  */
 public final class QuantizedMatmulSpec {
+    private int hash;
     private final long m;
     private final long k;
     private final long n;
@@ -126,7 +127,12 @@ public final class QuantizedMatmulSpec {
 
     @Override
     public int hashCode() {
-        return Objects.hash(m, k, n, activation, output, bias, relu, floatInput);
+        int h = hash;
+        if (h == 0) {   // specs are looked up in plan caches on every call
+            h = Objects.hash(m, k, n, activation, output, bias, relu, floatInput);
+            hash = h;
+        }
+        return h;
     }
 
     @Override
