@@ -29,6 +29,7 @@ public final class QuantizedConv2d implements Layer {
     private final DType outputType;
     private final int poolKernel;        // 0: no pooling
     private final int poolStride;
+    private QuantizedConvSpec lastSpec;   // for the last input shape: specs are looked up on every call
 
     public QuantizedConv2d(String name, Conv2dSpec template, Tensor weights, Tensor scales, Tensor bias, float inputScale,
                            DType inputType, float outputScale, DType outputType, int poolKernel, int poolStride) {
@@ -82,8 +83,12 @@ public final class QuantizedConv2d implements Layer {
         boolean floatInput = x.dtype() == DType.FLOAT32;
         Checks.argument(floatInput || x.dtype() == inputType, "%s: expected float32 or %s input but got %s",
                 this, inputType, x.dtype());
-        QuantizedConvSpec spec = QuantizedConvSpec.of(template.withInput(x.shape()), inputType).withOutput(outputType)
-                .withFloatInput(floatInput).withMaxPool(poolKernel, poolStride);
+        QuantizedConvSpec spec = lastSpec;
+        if (spec == null || !spec.inputShape().equals(x.shape()) || spec.floatInput() != floatInput) {
+            spec = QuantizedConvSpec.of(template.withInput(x.shape()), inputType).withOutput(outputType)
+                    .withFloatInput(floatInput).withMaxPool(poolKernel, poolStride);
+            lastSpec = spec;
+        }
         Tensor y = ctx.step().allocateUninitialized(outputType, spec.outputShape());
         ctx.kernels().quantizedConv(spec).execute(x.contiguous(ctx.step()), inputScale, weights, scales, bias, outputScale, y);
         return y;

@@ -28,6 +28,7 @@ public final class QuantizedLinear implements Layer {
     private final DType inputType;
     private final float outputScale;
     private final DType outputType;
+    private QuantizedMatmulSpec lastSpec;   // for the last batch size: specs are looked up on every call
 
     /**
      * @param outputType float32, or uint8/int8 requantized with {@code outputScale}
@@ -86,8 +87,12 @@ public final class QuantizedLinear implements Layer {
         Checks.argument(floatInput || x.dtype() == inputType, "%s: expected float32 or %s input but got %s",
                 this, inputType, x.dtype());
         Tensor codes = x.contiguous(ctx.step());
-        QuantizedMatmulSpec spec = QuantizedMatmulSpec.of(x.shape().dim(0), in, out, inputType)
-                .withOutput(outputType).withBias(bias != null).withRelu(relu).withFloatInput(floatInput);
+        QuantizedMatmulSpec spec = lastSpec;
+        if (spec == null || spec.m() != x.shape().dim(0) || spec.floatInput() != floatInput) {
+            spec = QuantizedMatmulSpec.of(x.shape().dim(0), in, out, inputType)
+                    .withOutput(outputType).withBias(bias != null).withRelu(relu).withFloatInput(floatInput);
+            lastSpec = spec;
+        }
         Tensor y = ctx.step().allocateUninitialized(outputType, spec.cShape());
         ctx.kernels().quantizedMatmul(spec).execute(codes, inputScale, weights, scales, bias, outputScale, y);
         return y;
