@@ -33,7 +33,9 @@ final class Layout {
     private final dnnl_primitive toInternal;
     private final dnnl_primitive toUser;
     private final dnnl_exec_arg_t args = new dnnl_exec_arg_t(2);
-    static final long SNAPSHOT_LIMIT = 1 << 20;
+    static final long SNAPSHOT_LIMIT = 16 << 20;
+    static final int RESNAPSHOT_EVERY = 16;
+    private long changedCalls;            // calls that found the bytes changed (or no snapshot yet)
     private ByteBuffer snapshot;          // the user bytes behind the internal copy, when valid
     private boolean snapshotValid;
 
@@ -87,10 +89,13 @@ final class Layout {
     }
 
     /**
-     * As {@link #input}, but skips the reorder when {@code t} holds the bytes it held at the last
-     * call of this method: weights at inference are reordered once, not per call. Comparing is a
-     * vectorized memory compare, far cheaper than a reorder primitive; above {@link #SNAPSHOT_LIMIT}
-     * bytes the copy it needs is not worth keeping and every call reorders.
+     * As {@link #input}, but skips the reorder when {@code t} holds the bytes of the last snapshot:
+     * weights at inference are reordered once, not per call. Comparing is a vectorized memory
+     * compare, far cheaper than a reorder primitive (and weights that training changes differ in
+     * their first bytes). While the bytes keep changing, the snapshot is retaken only every
+     * {@link #RESNAPSHOT_EVERY} calls, so training does not pay a copy per step; inference after
+     * training is caught within that many calls. Above {@link #SNAPSHOT_LIMIT} bytes every call
+     * reorders.
      */
     dnnl_memory inputUnlessUnchanged(Tensor t) {
         long bytes = t.elementCount() * t.dtype().byteSize();
@@ -103,12 +108,16 @@ final class Layout {
             return internal;
         }
         dnnl_memory m = reorderIn(t);
-        if (snapshot == null) {
-            snapshot = ByteBuffer.allocate((int) bytes);
+        if (changedCalls++ % RESNAPSHOT_EVERY == 0) {
+            if (snapshot == null) {
+                snapshot = ByteBuffer.allocate((int) bytes);
+            }
+            snapshot.clear();
+            snapshot.put(now).flip();
+            snapshotValid = true;
+        } else {
+            snapshotValid = false;   // the internal copy no longer matches the snapshot
         }
-        snapshot.clear();
-        snapshot.put(now).flip();
-        snapshotValid = true;
         return m;
     }
 

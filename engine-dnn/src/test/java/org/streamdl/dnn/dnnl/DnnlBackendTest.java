@@ -231,6 +231,27 @@ class DnnlBackendTest {
     }
 
     @Test
+    void packedWeightsFollowEveryChangeIncludingAReturnToEarlierValues() {
+        MatmulSpec spec = MatmulSpec.of(Shape.of(8, 64), Shape.of(32, 64), false, true).withBias(true).withWeightsB(true);
+        Tensor x = random(spec.aShape(), 1);
+        Tensor w = random(spec.bShape(), 2);
+        Tensor b = random(spec.biasShape(), 3);
+        double original = w.getDouble(0, 0);
+        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+            // unchanged, changed (training steps), back to the first values, then unchanged again
+            double[] firstWeight = {original, original, original + 1, original + 2, original, original, original};
+            for (double value : firstWeight) {
+                w.set(value, 0, 0);
+                Tensor expected = a.allocate(DType.FLOAT32, spec.cShape());
+                Tensor actual = a.allocate(DType.FLOAT32, spec.cShape());
+                r.execute(x, w, b, expected);
+                d.execute(x, w, b, actual);
+                assertClose(expected, actual, F32);
+            }
+        }
+    }
+
+    @Test
     void bfloat16MatmulAccumulatesInFloat32LikeTheReference() {
         MatmulSpec spec = MatmulSpec.of(Shape.of(37, 96), Shape.of(24, 96), false, true).withBias(true).withRelu(true)
                 .withWeightsB(true).withDType(DType.BFLOAT16);
