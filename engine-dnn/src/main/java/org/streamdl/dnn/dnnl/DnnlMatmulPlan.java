@@ -49,15 +49,17 @@ final class DnnlMatmulPlan implements MatmulPlan {
     private final dnnl_exec_arg_t args;
     private final int argCount;
     private final Layout packedB;      // b in oneDNN's packed layout when it is a layer's weights; else null
+    private final Layout roundedA;     // a float32 input rounded to bfloat16 by a reorder, when the spec asks; else null
     private final Allocator scratch;
     private ReferenceBackend fallbackBackend;
     private MatmulPlan fallback;
 
     private DnnlMatmulPlan(MatmulSpec spec, DnnlBackend backend, Native handles, dnnl_primitive primitive,
                            dnnl_memory a, dnnl_memory b, dnnl_memory c, dnnl_memory bias, dnnl_memory alpha,
-                           Layout packedB, Allocator scratch) {
+                           Layout packedB, Layout roundedA, Allocator scratch) {
         this.spec = spec;
         this.packedB = packedB;
+        this.roundedA = roundedA;
         this.scratch = scratch;
         this.backend = backend;
         this.handles = handles;
@@ -122,13 +124,16 @@ final class DnnlMatmulPlan implements MatmulPlan {
                 alpha = handles.memory(handles.desc(new long[] {1}, dnnl_f32, dnnl_a), backend.engine());
                 handles.check(dnnl_memory_set_data_handle(alpha, value), "dnnl_memory_set_data_handle");
             }
-            Allocator scratch = pack ? Allocator.root("dnnl " + spec, Long.MAX_VALUE / 4) : null;
+            Allocator scratch = pack || spec.floatInput() ? Allocator.root("dnnl " + spec, Long.MAX_VALUE / 4) : null;
             Layout packedB = pack ? new Layout(backend, handles, scratch, bMd,
                     dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), true, false) : null;
+            Layout roundedA = spec.floatInput() ? new Layout(backend, handles, scratch,
+                    handles.stridedDesc(logical(spec.aShape(), rank, spec.transposeA()), dnnl_f32,
+                            strides(spec.aShape(), rank, spec.transposeA())), aMd, true, false) : null;
             return Optional.of(new DnnlMatmulPlan(spec, backend, handles, primitive,
                     handles.memory(aMd, backend.engine()), handles.memory(bMd, backend.engine()),
                     handles.memory(cMd, backend.engine()), biasMd == null ? null : handles.memory(biasMd, backend.engine()),
-                    alpha, packedB, scratch));
+                    alpha, packedB, roundedA, scratch));
         } catch (RuntimeException e) {
             handles.close();
             throw e;
@@ -182,7 +187,11 @@ final class DnnlMatmulPlan implements MatmulPlan {
             return;
         }
         backend.enterKernel(spec.flops());
-        handles.bind(a, ta);
+        if (roundedA != null) {
+            args.position(0).arg(DNNL_ARG_SRC).memory(roundedA.input(ta));
+        } else {
+            handles.bind(a, ta);
+        }
         if (packedB != null) {
             args.position(1).arg(DNNL_ARG_WEIGHTS).memory(packedB.inputUnlessUnchanged(tb));
             args.position(0);
@@ -211,6 +220,9 @@ final class DnnlMatmulPlan implements MatmulPlan {
             fallbackBackend.close();
         }
         args.close();
+        if (roundedA != null) {
+            roundedA.close();
+        }
         if (packedB != null) {
             packedB.close();
         }

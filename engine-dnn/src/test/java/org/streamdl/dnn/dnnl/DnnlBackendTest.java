@@ -251,11 +251,13 @@ class DnnlBackendTest {
         }
     }
 
-    @Test
-    void bfloat16MatmulAccumulatesInFloat32LikeTheReference() {
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void bfloat16MatmulAccumulatesInFloat32LikeTheReference(boolean floatInput) {
         MatmulSpec spec = MatmulSpec.of(Shape.of(37, 96), Shape.of(24, 96), false, true).withBias(true).withRelu(true)
-                .withWeightsB(true).withDType(DType.BFLOAT16);
-        Tensor x = Convert.to(random(spec.aShape(), 1), DType.BFLOAT16, a);
+                .withWeightsB(true).withDType(DType.BFLOAT16).withFloatInput(floatInput);
+        // a float32 input is rounded by the plan; ties and values between bfloat16 steps test the rounding
+        Tensor x = floatInput ? random(spec.aShape(), 1) : Convert.to(random(spec.aShape(), 1), DType.BFLOAT16, a);
         Tensor w = Convert.to(random(spec.bShape(), 2), DType.BFLOAT16, a);
         Tensor b = random(spec.biasShape(), 3);
         try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
@@ -264,9 +266,11 @@ class DnnlBackendTest {
             r.execute(x, w, b, expected);
             d.execute(x, w, b, actual);
             assertClose(expected, actual, F32);
+            DType wrong = floatInput ? DType.BFLOAT16 : DType.FLOAT32;
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> d.execute(Convert.to(x, DType.FLOAT32, a), w, b, actual));
-            assertTrue(e.getMessage().contains("operand a has dtype float32 but the plan expects bfloat16"), e.getMessage());
+                    () -> d.execute(Convert.to(x, wrong, a), w, b, actual));
+            assertTrue(e.getMessage().contains("operand a has dtype " + wrong + " but the plan expects " + spec.aType()),
+                    e.getMessage());
         }
     }
 

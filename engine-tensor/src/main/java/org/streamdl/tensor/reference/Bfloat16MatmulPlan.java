@@ -35,7 +35,8 @@ final class Bfloat16MatmulPlan implements MatmulPlan {
     public void execute(Tensor a, Tensor b, Tensor bias, Tensor c) {
         MatmulPlan.checkOperands(spec, a, b, bias, c);
         try (Allocator scratch = Allocator.root("bfloat16 widening", Long.MAX_VALUE / 4)) {
-            float32.execute(Convert.to(a, DType.FLOAT32, scratch), Convert.to(b, DType.FLOAT32, scratch), bias, c);
+            Tensor rounded = spec.floatInput() ? Convert.to(a, DType.BFLOAT16, scratch) : a;
+            float32.execute(Convert.to(rounded, DType.FLOAT32, scratch), Convert.to(b, DType.FLOAT32, scratch), bias, c);
         }
     }
 

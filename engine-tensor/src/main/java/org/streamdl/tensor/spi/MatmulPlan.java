@@ -31,7 +31,7 @@ public interface MatmulPlan extends AutoCloseable {
     }
 
     static void checkOperands(MatmulSpec spec, Tensor a, Tensor b, Tensor c) {
-        check(spec, "a", spec.aShape(), spec.dtype(), a);
+        check(spec, "a", spec.aShape(), spec.aType(), a);
         check(spec, "b", spec.bShape(), spec.dtype(), b);
         check(spec, "c", spec.cShape(), spec.outputType(), c);
         Checks.argument(c.storage() != a.storage() && c.storage() != b.storage(),

@@ -26,9 +26,10 @@ public final class MatmulSpec {
     private final boolean bias;
     private final boolean relu;
     private final boolean weightsB;
+    private final boolean floatInput;
 
     private MatmulSpec(DType dtype, Shape a, Shape b, boolean transposeA, boolean transposeB, float alpha, float beta,
-                       boolean bias, boolean relu, boolean weightsB) {
+                       boolean bias, boolean relu, boolean weightsB, boolean floatInput) {
         Checks.argument(dtype == DType.FLOAT32 || dtype == DType.FLOAT64 || dtype == DType.BFLOAT16,
                 "matmul supports float32, float64 and bfloat16 operands but got %s; convert with Convert.to first", dtype);
         Checks.argument(a.rank() >= 2 && b.rank() >= 2,
@@ -61,35 +62,39 @@ public final class MatmulSpec {
         this.bias = bias;
         this.relu = relu;
         this.weightsB = weightsB;
+        this.floatInput = floatInput;
+        Checks.argument(!floatInput || dtype == DType.BFLOAT16,
+                "matmul: only a bfloat16 product rounds a float32 input itself, not a %s one", dtype);
         Checks.argument(!(bias || relu) || beta == 0,
                 "matmul: a bias or fused ReLU needs beta 0 (an overwritten result) but beta is %s", beta);
     }
 
     /** {@code c = a · b} for float32 operands of these shapes. */
     public static MatmulSpec of(Shape a, Shape b) {
-        return new MatmulSpec(DType.FLOAT32, a, b, false, false, 1, 0, false, false, false);
+        return new MatmulSpec(DType.FLOAT32, a, b, false, false, 1, 0, false, false, false, false);
     }
 
     public static MatmulSpec of(Shape a, Shape b, boolean transposeA, boolean transposeB) {
-        return new MatmulSpec(DType.FLOAT32, a, b, transposeA, transposeB, 1, 0, false, false, false);
+        return new MatmulSpec(DType.FLOAT32, a, b, transposeA, transposeB, 1, 0, false, false, false, false);
     }
 
     public MatmulSpec withScale(float newAlpha, float newBeta) {
-        return new MatmulSpec(dtype, a, b, transposeA, transposeB, newAlpha, newBeta, bias, relu, weightsB);
+        return new MatmulSpec(dtype, a, b, transposeA, transposeB, newAlpha, newBeta, bias, relu, weightsB, floatInput);
     }
 
     public MatmulSpec withDType(DType newDtype) {
-        return new MatmulSpec(newDtype, a, b, transposeA, transposeB, alpha, beta, bias, relu, weightsB);
+        return new MatmulSpec(newDtype, a, b, transposeA, transposeB, alpha, beta, bias, relu, weightsB,
+                floatInput && newDtype == DType.BFLOAT16);
     }
 
     /** Adds a bias of shape (n) to every row of the result: a Linear layer's forward. */
     public MatmulSpec withBias(boolean addBias) {
-        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, addBias, relu, weightsB);
+        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, addBias, relu, weightsB, floatInput);
     }
 
     /** Applies max(·, 0) to the result, after the bias. */
     public MatmulSpec withRelu(boolean fuseRelu) {
-        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, bias, fuseRelu, weightsB);
+        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, bias, fuseRelu, weightsB, floatInput);
     }
 
     /**
@@ -97,7 +102,7 @@ public final class MatmulSpec {
      * keep it in its own packed layout and re-pack only when its contents change.
      */
     public MatmulSpec withWeightsB(boolean weights) {
-        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, bias, relu, weights);
+        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, bias, relu, weights, floatInput);
     }
 
     public boolean weightsB() {
@@ -106,6 +111,23 @@ public final class MatmulSpec {
 
     public boolean hasBias() {
         return bias;
+    }
+
+    /**
+     * a arrives as float32 and the plan rounds it to bfloat16 (nearest even) before the product:
+     * one vectorized pass inside the backend instead of a conversion per layer in Java.
+     */
+    public MatmulSpec withFloatInput(boolean roundInput) {
+        return new MatmulSpec(dtype, a, b, transposeA, transposeB, alpha, beta, bias, relu, weightsB, roundInput);
+    }
+
+    public boolean floatInput() {
+        return floatInput;
+    }
+
+    /** The dtype operand a arrives in: float32 when the plan rounds it, else {@link #dtype()}. */
+    public DType aType() {
+        return floatInput ? DType.FLOAT32 : dtype;
     }
 
     public boolean relu() {
@@ -177,14 +199,14 @@ public final class MatmulSpec {
     public boolean equals(Object o) {
         return o instanceof MatmulSpec s && dtype == s.dtype && a.equals(s.a) && b.equals(s.b)
                 && transposeA == s.transposeA && transposeB == s.transposeB && alpha == s.alpha && beta == s.beta
-                && bias == s.bias && relu == s.relu && weightsB == s.weightsB;
+                && bias == s.bias && relu == s.relu && weightsB == s.weightsB && floatInput == s.floatInput;
     }
 
     @Override
     public int hashCode() {
         int h = hash;
         if (h == 0) {   // specs are looked up in plan caches on every call
-            h = Objects.hash(dtype, a, b, transposeA, transposeB, alpha, beta, bias, relu, weightsB);
+            h = Objects.hash(dtype, a, b, transposeA, transposeB, alpha, beta, bias, relu, weightsB, floatInput);
             hash = h;
         }
         return h;
@@ -194,7 +216,7 @@ public final class MatmulSpec {
     @Override
     public String toString() {
         String scale = alpha == 1 && beta == 0 ? "" : Checks.format(" alpha %s beta %s", alpha, beta);
-        return Checks.format("matmul %s%s·%s%s %s%s%s%s", a, transposeA ? "ᵀ" : "", b, transposeB ? "ᵀ" : "", dtype, scale,
-                bias ? " +bias" : "", relu ? " +relu" : "");
+        return Checks.format("matmul %s%s·%s%s %s%s%s%s", a, transposeA ? "ᵀ" : "", b, transposeB ? "ᵀ" : "",
+                floatInput ? "float32→" + dtype : dtype, scale, bias ? " +bias" : "", relu ? " +relu" : "");
     }
 }
