@@ -79,6 +79,7 @@ final class InferenceWorkloads {
             }
         }
         figures.put("int8_calibration", "max-abs over " + CALIBRATION_IMAGES + " training images");
+        figures.put("batch_protocol", BatchProtocol.DESCRIPTION);
         return figures;
     }
 
@@ -126,17 +127,13 @@ final class InferenceWorkloads {
         }
     }
 
-    /** Images/s over 50 timed calls after 5 warm-up calls, the workloads' batch protocol. */
+    /** Images/s by the workloads' batch protocol ({@link BatchProtocol}). */
     static double batchThroughput(Model model, Tensor batch) {
-        for (int i = 0; i < 5; i++) {
-            infer(model, batch);
+        try {
+            return BatchProtocol.imagesPerSecond(() -> infer(model, batch), batch.shape().dim(0));
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
-        WorkloadRunner.settleJit();
-        long start = System.nanoTime();
-        for (int i = 0; i < 50; i++) {
-            infer(model, batch);
-        }
-        return 50 * batch.shape().dim(0) / ((System.nanoTime() - start) / 1e9);
     }
 
     private static void infer(Model model, Tensor x) {

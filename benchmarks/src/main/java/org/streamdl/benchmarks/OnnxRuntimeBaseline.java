@@ -54,17 +54,10 @@ final class OnnxRuntimeBaseline {
                 Arrays.sort(latencies);
                 figures.put("b1_latency_us_p50", WorkloadRunner.round(latencies[latencies.length / 2] / 1e3, 1));
                 figures.put("b1_latency_us_p99", WorkloadRunner.round(latencies[(int) (latencies.length * 0.99)] / 1e3, 1));
-                for (int i = 0; i < 5; i++) {
-                    run(session, batch);
-                }
-                WorkloadRunner.settleJit();
-                long start = System.nanoTime();
-                for (int i = 0; i < 50; i++) {
-                    run(session, batch);
-                }
-                figures.put("b256_img_s", WorkloadRunner.round(50 * 256 / ((System.nanoTime() - start) / 1e9), 1));
+                figures.put("b256_img_s", WorkloadRunner.round(BatchProtocol.imagesPerSecond(() -> run(session, batch), 256), 1));
+                figures.put("batch_protocol", BatchProtocol.DESCRIPTION);
             }
-        } catch (OrtException e) {
+        } catch (Exception e) {
             throw new IOException("ONNX Runtime failed: " + e.getMessage(), e);
         }
         return figures;
@@ -75,6 +68,7 @@ final class OnnxRuntimeBaseline {
         Map<String, Object> figures = new LinkedHashMap<>();
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         figures.put("ort_version", env.getVersion());
+        figures.put("batch_protocol", BatchProtocol.DESCRIPTION);
         double fp32 = 0;
         for (String file : new String[] {"mlp.onnx", "mlp_int8_qdq.onnx"}) {
             try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
@@ -83,15 +77,7 @@ final class OnnxRuntimeBaseline {
                 so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
                 try (OrtSession session = env.createSession(model(file), so);
                      OnnxTensor batch = OnnxTensor.createTensor(env, random(256 * 784), new long[] {256, 784})) {
-                    for (int i = 0; i < 5; i++) {
-                        run(session, batch);
-                    }
-                    WorkloadRunner.settleJit();
-                    long start = System.nanoTime();
-                    for (int i = 0; i < 50; i++) {
-                        run(session, batch);
-                    }
-                    double rate = 50 * 256 / ((System.nanoTime() - start) / 1e9);
+                    double rate = BatchProtocol.imagesPerSecond(() -> run(session, batch), 256);
                     if (file.equals("mlp.onnx")) {
                         fp32 = rate;
                         figures.put("fp32_img_s", WorkloadRunner.round(rate, 1));
@@ -100,7 +86,7 @@ final class OnnxRuntimeBaseline {
                         figures.put("int8_speedup", WorkloadRunner.round(rate / fp32, 2));
                     }
                 }
-            } catch (OrtException e) {
+            } catch (Exception e) {
                 throw new IOException("ONNX Runtime failed on " + file + ": " + e.getMessage(), e);
             }
         }

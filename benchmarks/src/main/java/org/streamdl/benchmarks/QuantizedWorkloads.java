@@ -64,6 +64,7 @@ final class QuantizedWorkloads {
                 figures.put("fp32_img_s", WorkloadRunner.round(fp32Rate, 1));
                 figures.put("int8_img_s", WorkloadRunner.round(int8Rate, 1));
                 figures.put("int8_speedup", WorkloadRunner.round(int8Rate / fp32Rate, 2));
+                figures.put("batch_protocol", BatchProtocol.DESCRIPTION);
                 try (Model bf16 = Quantizer.bfloat16(fp32, Kernels.create(options.threads()))) {
                     figures.put("bf16_img_s", WorkloadRunner.round(throughput(bf16, batch), 1));
                     if (options.maxIterations() == 0) {
