@@ -23,6 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 WORKLOADS = ("G1", "L1", "M1", "I1")
+SEED = 42  # set from --seed
 
 
 def log(message):
@@ -81,7 +82,7 @@ def train(model, optimizer, train_set, batch_size, args, after_epoch=None):
     as in the StreamDL trainer.
     """
     images, labels = train_set
-    shuffler = torch.Generator().manual_seed(42)
+    shuffler = torch.Generator().manual_seed(SEED)
     iterations = (len(images) + batch_size - 1) // batch_size
     if args.max_iterations:
         iterations = min(iterations, args.max_iterations)
@@ -112,7 +113,7 @@ def images_per_second(steps):
 
 def run_g1(args, state):
     size, timed = 1024, 20
-    torch.manual_seed(42)
+    torch.manual_seed(SEED)
     a = torch.rand(size, size) * 2 - 1
     b = torch.rand(size, size) * 2 - 1
     c = torch.empty(size, size)
@@ -132,7 +133,7 @@ def run_g1(args, state):
 
 def run_l1(args, state):
     train_set, test_set = load_split(args.data, "train"), load_split(args.data, "t10k")
-    torch.manual_seed(42)
+    torch.manual_seed(SEED)
     model = lenet5()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     test_acc = {}
@@ -161,7 +162,7 @@ def run_l1(args, state):
 
 def run_m1(args, state):
     train_set, test_set = load_split(args.data, "train"), load_split(args.data, "t10k")
-    torch.manual_seed(42)
+    torch.manual_seed(SEED)
     model = mlp()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     steps = train(model, optimizer, train_set, 256, args)
@@ -176,10 +177,10 @@ def run_i1(args, state):
     if trained:
         model = state["lenet5"]
     else:
-        torch.manual_seed(42)
+        torch.manual_seed(SEED)
         model = lenet5()
     model.eval()
-    generator = torch.Generator().manual_seed(42)
+    generator = torch.Generator().manual_seed(SEED)
     one = torch.rand(1, 1, 28, 28, generator=generator)
     batch = torch.rand(256, 1, 28, 28, generator=generator)
     latencies = []
@@ -213,7 +214,11 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-iterations", type=int, default=0)
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--seed", type=int, default=42,
+                        help="the workloads fix 42; another seed repeats a training workload to see the spread")
     args = parser.parse_args()
+    global SEED
+    SEED = args.seed
 
     torch.set_num_threads(args.threads)
     log(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
@@ -224,6 +229,8 @@ def main():
         figures = RUNNERS[workload](args, state)
         line = {"workload": workload, "system": "pytorch", "threads": args.threads, "engine": "local",
                 "torch_version": torch.__version__}
+        if SEED != 42:
+            line["seed"] = SEED
         line.update(figures)
         print(json.dumps(line), flush=True)
 

@@ -63,13 +63,13 @@ final class TrainingWorkloads {
         InMemoryDataset test = InMemoryDataset.fashionMnist(data, "t10k");
         warmUp(() -> Models.lenet5(1, Kernels.create(options.threads())), 128, train, false, options);
         Map<String, Object> figures = new LinkedHashMap<>();
-        try (Model model = Models.lenet5(42, Kernels.create(options.threads()))) {
+        try (Model model = Models.lenet5(options.seed(), Kernels.create(options.threads()))) {
             figures.put("backend", model.kernels().backendName());
             Sgd sgd = new Sgd(model.allocator(), 0.05, 0.9);
             Timing timing = new Timing();
             long start = System.nanoTime();
             Trainer.TrainingReport report = Trainer.builder(model, SoftmaxCrossEntropy::new, sgd)
-                    .batchSize(128).epochs(options.epochs()).seed(42).maxIterations(options.maxIterations())
+                    .batchSize(128).epochs(options.epochs()).seed(options.seed()).maxIterations(options.maxIterations())
                     .logEvery(100).listener(timing).build()
                     .fit(train, options.maxIterations() > 0 ? null : test);
             double wall = (System.nanoTime() - start) / 1e9;
@@ -93,12 +93,12 @@ final class TrainingWorkloads {
         InMemoryDataset test = InMemoryDataset.fashionMnist(data, "t10k");
         warmUp(() -> Models.mlp(1, Kernels.create(options.threads())), 256, train, true, options);
         Map<String, Object> figures = new LinkedHashMap<>();
-        try (Model model = Models.mlp(42, Kernels.create(options.threads()))) {
+        try (Model model = Models.mlp(options.seed(), Kernels.create(options.threads()))) {
             figures.put("backend", model.kernels().backendName());
             Adam adam = new Adam(model.allocator(), 1e-3);
             Timing timing = new Timing();
             Trainer.TrainingReport report = Trainer.builder(model, SoftmaxCrossEntropy::new, adam)
-                    .batchSize(256).epochs(options.epochs()).seed(42).maxIterations(options.maxIterations())
+                    .batchSize(256).epochs(options.epochs()).seed(options.seed()).maxIterations(options.maxIterations())
                     .logEvery(100).listener(timing).build()
                     .fit(train, null);
             figures.put("train_img_s", rate(timing.allImages, timing.allNanos));

@@ -24,7 +24,7 @@ import org.streamdl.tensor.spi.MatmulSpec;
  *
  * <pre>
  * java -jar benchmarks/target/streamdl-benchmarks.jar WORKLOAD... [--threads N] [--epochs N]
- *      [--max-iterations N] [--data DIR] [--engine local|flink] [--parallelism P]
+ *      [--max-iterations N] [--data DIR] [--engine local|flink] [--parallelism P] [--seed S]
  * </pre>
  */
 public final class WorkloadRunner {
@@ -32,7 +32,7 @@ public final class WorkloadRunner {
 
     /** The command line, validated. */
     record Options(List<String> workloads, int threads, int epochs, int maxIterations, String data,
-                   String engine, int parallelism) {
+                   String engine, int parallelism, long seed) {
 
         static Options parse(String[] args) {
             List<String> workloads = new ArrayList<>();
@@ -42,6 +42,7 @@ public final class WorkloadRunner {
             String data = DEFAULT_DATA;
             String engine = "local";
             int parallelism = 1;
+            long seed = 42;
             for (int i = 0; i < args.length; i++) {
                 String arg = args[i];
                 switch (arg) {
@@ -56,6 +57,7 @@ public final class WorkloadRunner {
                         }
                     }
                     case "--parallelism" -> parallelism = positive(arg, value(args, ++i, arg));
+                    case "--seed" -> seed = positive(arg, value(args, ++i, arg));
                     default -> {
                         if (arg.startsWith("--")) {
                             throw new IllegalArgumentException("unknown option " + arg);
@@ -67,7 +69,7 @@ public final class WorkloadRunner {
             if (workloads.isEmpty()) {
                 throw new IllegalArgumentException("name at least one workload: G1, L1, M1, I1, I2");
             }
-            return new Options(workloads, threads, epochs, maxIterations, data, engine, parallelism);
+            return new Options(workloads, threads, epochs, maxIterations, data, engine, parallelism, seed);
         }
 
         private static String value(String[] args, int i, String option) {
@@ -97,7 +99,7 @@ public final class WorkloadRunner {
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             System.err.println("usage: java -jar streamdl-benchmarks.jar WORKLOAD... [--threads N] [--epochs N]"
-                    + " [--max-iterations N] [--data DIR] [--engine local|flink] [--parallelism P]");
+                    + " [--max-iterations N] [--data DIR] [--engine local|flink] [--parallelism P] [--seed S]");
             System.exit(2);
             return;
         }
@@ -211,6 +213,9 @@ public final class WorkloadRunner {
         json.append(", \"system\": \"").append(system).append('"');
         json.append(", \"threads\": ").append(options.threads());
         json.append(", \"engine\": \"").append(options.engine()).append('"');
+        if (options.seed() != 42) {
+            json.append(", \"seed\": ").append(options.seed());   // the workloads fix 42; another one is a spread study
+        }
         for (Map.Entry<String, Object> e : figures.entrySet()) {
             json.append(", \"").append(e.getKey()).append("\": ");
             Object v = e.getValue();

@@ -31,6 +31,7 @@ import org.streamdl.dnn.layers.Layer;
 import org.streamdl.dnn.layers.Linear;
 import org.streamdl.dnn.layers.Pool2d;
 import org.streamdl.dnn.layers.QuantizedLinear;
+import org.streamdl.dnn.layers.QuantizedConv2d;
 import org.streamdl.dnn.layers.Relu;
 import org.streamdl.dnn.layers.Reshape;
 import org.streamdl.dnn.layers.Sequential;
@@ -72,7 +73,7 @@ public final class OnnxImporter {
     private ParameterFactory params;
     private final Map<String, OnnxModel.Node> pendingQuantize = new HashMap<>(); // QuantizeLinear output → node
     private final Map<String, Int8Weights> int8Constants = new HashMap<>();   // dequantized int8 constant → its codes
-    private final Map<String, Int8Weights> int8Linears = new HashMap<>();     // Linear layer → its int8 weights
+    private final Map<String, Int8Weights> int8Layers = new HashMap<>();      // Linear or Conv2d layer → its int8 weights
     private final boolean int8Kernels;
 
     /** int8 weights as the file stored them: codes (rows, columns) and one scale per row. */
@@ -152,7 +153,7 @@ public final class OnnxImporter {
         }
         String name = Path.of(file).getFileName().toString().replaceFirst("\\.onnx$", "");
         boolean chain = isChain(graphInputs.get(0), output);
-        List<Layer> chainLayers = chain && int8Kernels && !int8Linears.isEmpty() ? int8Chain(layers, allocator) : layers;
+        List<Layer> chainLayers = chain && int8Kernels && !int8Layers.isEmpty() ? int8Chain(layers, allocator) : layers;
         Layer network = chain ? Sequential.of(name, chainLayers.toArray(Layer[]::new)) : graph(name, graphInputs, output);
         Model model = new Model(network, allocator, kernels);
         try (Allocator scratch = allocator.newChild("onnx weights", Long.MAX_VALUE / 4)) {
@@ -164,22 +165,32 @@ public final class OnnxImporter {
     }
 
     /**
-     * QDQ patterns of a chain onto int8 kernels: FakeQuantize (zero point 0) → Linear with int8
-     * weights [→ Relu] becomes one QuantizedLinear, whose output is requantized straight into the
-     * next such pattern's FakeQuantize scale when one follows, so codes flow between int8 layers.
+     * QDQ patterns of a chain onto int8 kernels: FakeQuantize (zero point 0) → Linear or Conv2d
+     * with int8 weights [→ Relu] [→ unpadded max pooling, after a convolution] becomes one
+     * QuantizedLinear or QuantizedConv2d, whose output is requantized straight into the next such
+     * pattern's FakeQuantize scale when one follows (through Flatten or Reshape), so codes flow
+     * between int8 layers. Max pooling commutes with that requantization.
      */
     private List<Layer> int8Chain(List<Layer> chain, Allocator allocator) {
         List<Layer> out = new ArrayList<>();
         int i = 0;
         while (i < chain.size()) {
-            Linear linear = int8Head(chain, i);
-            if (linear == null) {
+            Layer head = int8Head(chain, i);
+            if (head == null) {
                 out.add(chain.get(i++));
                 continue;
             }
             FakeQuantize in = (FakeQuantize) chain.get(i);
-            boolean relu = i + 2 < chain.size() && chain.get(i + 2) instanceof Relu;
-            int next = i + 2 + (relu ? 1 : 0);
+            int after = i + 2;
+            boolean relu = after < chain.size() && chain.get(after) instanceof Relu;
+            after += relu ? 1 : 0;
+            Pool2d pool = head instanceof Conv2d && after < chain.size() && chain.get(after) instanceof Pool2d p
+                    && p.kind() == Pool2dSpec.Kind.MAX && p.padding() == 0 ? p : null;
+            after += pool != null ? 1 : 0;
+            int next = after;
+            while (next < chain.size() && (chain.get(next) instanceof Flatten || chain.get(next) instanceof Reshape)) {
+                next++;
+            }
             DType outputType = DType.FLOAT32;
             float outputScale = 1f;
             if (int8Head(chain, next) != null) {
@@ -187,27 +198,35 @@ public final class OnnxImporter {
                 outputType = following.codes();
                 outputScale = (float) following.scale();
             }
-            Int8Weights w = int8Linears.get(linear.name());
-            Tensor codes = allocator.allocate(DType.INT8, w.dims()[0], w.dims()[1]);
+            Int8Weights w = int8Layers.get(head.name());
+            Tensor codes = allocator.allocate(DType.INT8, Shape.of(w.dims()));
             codes.buffer().put((int) codes.offset(), w.codes());
             Tensor scales = Convert.fromFloats(w.rowScales(), Shape.of(w.rowScales().length), allocator);
-            OnnxModel.Initializer b = weights.remove(linear.name() + ".bias");
-            weights.remove(linear.name() + ".weight");
+            OnnxModel.Initializer b = weights.remove(head.name() + ".bias");
+            weights.remove(head.name() + ".weight");
             Tensor bias = b == null ? null : floats(b, allocator);
-            out.add(new QuantizedLinear(linear.name(), codes, scales, bias, relu, (float) in.scale(), in.codes(),
-                    outputScale, outputType));
+            if (head instanceof Conv2d conv) {
+                out.add(new QuantizedConv2d(conv.name(), conv.geometry().withRelu(relu), codes, scales, bias,
+                        (float) in.scale(), in.codes(), outputScale, outputType, pool == null ? 0 : pool.kernel(),
+                        pool == null ? 0 : pool.stride()));
+            } else {
+                out.add(new QuantizedLinear(head.name(), codes, scales, bias, relu, (float) in.scale(), in.codes(),
+                        outputScale, outputType));
+            }
+            out.addAll(chain.subList(after, next));   // shape-only layers carry the codes unchanged
             i = next;
         }
         return out;
     }
 
-    /** The Linear at {@code at + 1} when {@code at} starts an importable QDQ pattern, else null. */
-    private Linear int8Head(List<Layer> chain, int at) {
+    /** The Linear or Conv2d at {@code at + 1} when {@code at} starts an importable QDQ pattern, else null. */
+    private Layer int8Head(List<Layer> chain, int at) {
         if (at + 1 >= chain.size() || !(chain.get(at) instanceof FakeQuantize q) || q.zeroPoint() != 0 || q.codes() == null
-                || !(chain.get(at + 1) instanceof Linear linear) || !int8Linears.containsKey(linear.name())) {
+                || !(chain.get(at + 1) instanceof Linear || chain.get(at + 1) instanceof Conv2d)
+                || !int8Layers.containsKey(chain.get(at + 1).name())) {
             return null;
         }
-        return linear;
+        return chain.get(at + 1);
     }
 
     private boolean isChain(String input, String output) {
@@ -374,9 +393,13 @@ public final class OnnxImporter {
         add(pair, zeroType == OnnxReader.UINT8 ? FakeQuantize.uint8(name, s, zp) : FakeQuantize.int8(name, s, zp), 1);
     }
 
-    /** Keeps the codes of int8 matrices with zero point 0, per-tensor or per-row scales, for int8 kernels. */
+    /**
+     * Keeps the codes of int8 weights with zero point 0, per-tensor or per-output-channel (axis 0)
+     * scales, for int8 kernels: matrices (Gemm, MatMul) and OIHW convolution kernels.
+     */
     private void recordInt8(OnnxModel.Node n, OnnxModel.Initializer x, OnnxModel.Initializer scale, OnnxModel.Initializer zero) {
-        if (x.dataType() != OnnxReader.INT8 || x.dims().length != 2 || (zero != null && !allZero(zero))) {
+        int rank = x.dims().length;
+        if (x.dataType() != OnnxReader.INT8 || (rank != 2 && rank != 4) || (zero != null && !allZero(zero))) {
             return;
         }
         long rows = x.dims()[0];
@@ -568,6 +591,10 @@ public final class OnnxImporter {
         add(n, new Conv2d(params, name, in, out, g.kernelH(), g.kernelW(), g.stride(), g.pad(), g.dilation(), g.groups(),
                 g.bias() != null), 1);
         addWeights(name, g);
+        Int8Weights int8 = int8Constants.get(n.inputs().get(1));
+        if (int8 != null && int8.dims().length == 4) {
+            int8Layers.put(name, int8);
+        }
     }
 
     /** ConvTranspose as PyTorch exports it: explicit symmetric pads and output_padding, no output_shape. */
@@ -605,7 +632,7 @@ public final class OnnxImporter {
         String layer = linear(n, transB ? w : transpose(w), c);
         Int8Weights int8 = int8Constants.get(n.inputs().get(1));
         if (layer != null && transB && int8 != null) {
-            int8Linears.put(layer, int8);   // B is (out, in) as QuantizedLinear keeps its weights
+            int8Layers.put(layer, int8);   // B is (out, in) as QuantizedLinear keeps its weights
         }
     }
 
