@@ -100,9 +100,10 @@ public final class Conv2d implements Layer, FusesRelu {
 
     @Override
     public Tensor forward(Tensor x, Context ctx) {
-        Checks.argument(x.rank() == 4 && x.shape().dim(1) == template.inChannels(),
-                "%s: expected input (N, %s, H, W) but got %s%s", this, template.inChannels(), x.shape(),
-                x.rank() == 2 ? "; reshape it to (N, C, H, W)" : "");
+        if (x.rank() != 4 || x.shape().dim(1) != template.inChannels()) {   // no varargs array on the hot path
+            throw new IllegalArgumentException(Checks.format("%s: expected input (N, %s, H, W) but got %s%s", this,
+                    template.inChannels(), x.shape(), x.rank() == 2 ? "; reshape it to (N, C, H, W)" : ""));
+        }
         input = x;
         if (pool != null) {
             ConvPoolSpec block = blockSpec(x);

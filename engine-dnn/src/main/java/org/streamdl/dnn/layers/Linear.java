@@ -49,9 +49,10 @@ public final class Linear implements Layer, FusesRelu {
 
     @Override
     public Tensor forward(Tensor x, Context ctx) {
-        Checks.argument(x.rank() == 2 && x.shape().dim(1) == in,
-                "%s: expected input (N, %s) but got %s%s", this, in, x.shape(),
-                x.rank() > 2 ? "; flatten it first" : "");
+        if (x.rank() != 2 || x.shape().dim(1) != in) {   // no varargs array on the hot path
+            throw new IllegalArgumentException(Checks.format("%s: expected input (N, %s) but got %s%s", this, in, x.shape(),
+                    x.rank() > 2 ? "; flatten it first" : ""));
+        }
         input = x;
         MatmulSpec spec = lastSpec;
         if (spec == null || !spec.aShape().equals(x.shape()) || spec.dtype() != x.dtype() || spec.relu() != relu) {

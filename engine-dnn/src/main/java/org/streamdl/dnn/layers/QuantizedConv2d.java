@@ -78,11 +78,15 @@ public final class QuantizedConv2d implements Layer {
 
     @Override
     public Tensor forward(Tensor x, Context ctx) {
-        Checks.argument(x.rank() == 4 && x.shape().dim(1) == template.inChannels(),
-                "%s: expected input (N, %s, H, W) but got %s", this, template.inChannels(), x.shape());
+        if (x.rank() != 4 || x.shape().dim(1) != template.inChannels()) {
+            throw new IllegalArgumentException(Checks.format("%s: expected input (N, %s, H, W) but got %s", this,
+                    template.inChannels(), x.shape()));
+        }
         boolean floatInput = x.dtype() == DType.FLOAT32;
-        Checks.argument(floatInput || x.dtype() == inputType, "%s: expected float32 or %s input but got %s",
-                this, inputType, x.dtype());
+        if (!floatInput && x.dtype() != inputType) {
+            throw new IllegalArgumentException(Checks.format("%s: expected float32 or %s input but got %s",
+                    this, inputType, x.dtype()));
+        }
         QuantizedConvSpec spec = lastSpec;
         if (spec == null || !spec.inputShape().equals(x.shape()) || spec.floatInput() != floatInput) {
             spec = QuantizedConvSpec.of(template.withInput(x.shape()), inputType).withOutput(outputType)

@@ -82,10 +82,14 @@ public final class QuantizedLinear implements Layer {
 
     @Override
     public Tensor forward(Tensor x, Context ctx) {
-        Checks.argument(x.rank() == 2 && x.shape().dim(1) == in, "%s: expected input (N, %s) but got %s", this, in, x.shape());
+        if (x.rank() != 2 || x.shape().dim(1) != in) {
+            throw new IllegalArgumentException(Checks.format("%s: expected input (N, %s) but got %s", this, in, x.shape()));
+        }
         boolean floatInput = x.dtype() == DType.FLOAT32;   // the kernel quantizes it on the way in
-        Checks.argument(floatInput || x.dtype() == inputType, "%s: expected float32 or %s input but got %s",
-                this, inputType, x.dtype());
+        if (!floatInput && x.dtype() != inputType) {
+            throw new IllegalArgumentException(Checks.format("%s: expected float32 or %s input but got %s",
+                    this, inputType, x.dtype()));
+        }
         Tensor codes = x.contiguous(ctx.step());
         QuantizedMatmulSpec spec = lastSpec;
         if (spec == null || spec.m() != x.shape().dim(0) || spec.floatInput() != floatInput) {

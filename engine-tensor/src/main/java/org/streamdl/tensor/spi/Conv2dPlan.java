@@ -26,14 +26,22 @@ public interface Conv2dPlan extends AutoCloseable {
 
     /** Throws {@link IllegalArgumentException} naming the operand that is not float32, contiguous and of the expected shape. */
     static void check(Object spec, String operand, Shape expected, Tensor t) {
-        Checks.argument(t != null, "%s: operand %s is missing", spec, operand);
-        Checks.argument(t.shape().equals(expected), "%s: operand %s has shape %s but the plan expects %s",
-                spec, operand, t.shape(), expected);
+        if (t == null) {
+            throw new IllegalArgumentException(Checks.format("%s: operand %s is missing", spec, operand));
+        }
+        if (!t.shape().equals(expected)) {
+            throw new IllegalArgumentException(Checks.format("%s: operand %s has shape %s but the plan expects %s",
+                    spec, operand, t.shape(), expected));
+        }
         org.streamdl.tensor.DType expectedType = spec instanceof Conv2dSpec c ? c.dtype()
                 : spec instanceof Pool2dSpec p ? p.dtype() : org.streamdl.tensor.DType.FLOAT32;
-        Checks.argument(t.dtype() == expectedType, "%s: operand %s has dtype %s; expected %s",
-                spec, operand, t.dtype(), expectedType);
-        Checks.argument(t.isContiguous(), "%s: operand %s must be contiguous; call contiguous(allocator) first",
-                spec, operand);
+        if (t.dtype() != expectedType) {
+            throw new IllegalArgumentException(Checks.format("%s: operand %s has dtype %s; expected %s",
+                    spec, operand, t.dtype(), expectedType));
+        }
+        if (!t.isContiguous()) {
+            throw new IllegalArgumentException(Checks.format("%s: operand %s must be contiguous; call contiguous(allocator) first",
+                    spec, operand));
+        }
     }
 }

@@ -22,8 +22,10 @@ public interface MatmulPlan extends AutoCloseable {
 
     /** Throws {@link IllegalArgumentException} naming the operand whose shape or dtype differs from the spec. */
     static void checkOperands(MatmulSpec spec, Tensor a, Tensor b, Tensor bias, Tensor c) {
-        Checks.argument(spec.hasBias() == (bias != null), "%s: %s", spec,
-                spec.hasBias() ? "the plan adds a bias but none was given" : "the plan has no bias but one was given");
+        if (spec.hasBias() != (bias != null)) {
+            throw new IllegalArgumentException(Checks.format("%s: %s", spec,
+                    spec.hasBias() ? "the plan adds a bias but none was given" : "the plan has no bias but one was given"));
+        }
         if (bias != null) {
             check(spec, "bias", spec.biasShape(), spec.outputType(), bias);
         }
@@ -34,15 +36,20 @@ public interface MatmulPlan extends AutoCloseable {
         check(spec, "a", spec.aShape(), spec.aType(), a);
         check(spec, "b", spec.bShape(), spec.dtype(), b);
         check(spec, "c", spec.cShape(), spec.outputType(), c);
-        Checks.argument(c.storage() != a.storage() && c.storage() != b.storage(),
-                "%s: c shares memory with an input; write into a separate tensor", spec);
+        if (c.storage() == a.storage() || c.storage() == b.storage()) {
+            throw new IllegalArgumentException(Checks.format("%s: c shares memory with an input; write into a separate tensor", spec));
+        }
     }
 
     private static void check(MatmulSpec spec, String name, org.streamdl.tensor.Shape expected,
                               org.streamdl.tensor.DType dtype, Tensor t) {
-        Checks.argument(t.shape().equals(expected), "%s: operand %s has shape %s but the plan expects %s",
-                spec, name, t.shape(), expected);
-        Checks.argument(t.dtype() == dtype, "%s: operand %s has dtype %s but the plan expects %s",
-                spec, name, t.dtype(), dtype);
+        if (!t.shape().equals(expected)) {
+            throw new IllegalArgumentException(Checks.format("%s: operand %s has shape %s but the plan expects %s",
+                    spec, name, t.shape(), expected));
+        }
+        if (t.dtype() != dtype) {
+            throw new IllegalArgumentException(Checks.format("%s: operand %s has dtype %s but the plan expects %s",
+                    spec, name, t.dtype(), dtype));
+        }
     }
 }

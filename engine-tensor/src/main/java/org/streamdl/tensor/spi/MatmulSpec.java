@@ -27,6 +27,7 @@ public final class MatmulSpec {
     private final boolean relu;
     private final boolean weightsB;
     private final boolean floatInput;
+    private final Shape biasShape;   // derived, kept: checked on every call
 
     private MatmulSpec(DType dtype, Shape a, Shape b, boolean transposeA, boolean transposeB, float alpha, float beta,
                        boolean bias, boolean relu, boolean weightsB, boolean floatInput) {
@@ -63,6 +64,7 @@ public final class MatmulSpec {
         this.relu = relu;
         this.weightsB = weightsB;
         this.floatInput = floatInput;
+        this.biasShape = Shape.of(cDims[cDims.length - 1]);
         Checks.argument(!floatInput || dtype == DType.BFLOAT16,
                 "matmul: only a bfloat16 product rounds a float32 input itself, not a %s one", dtype);
         Checks.argument(!(bias || relu) || beta == 0,
@@ -136,7 +138,7 @@ public final class MatmulSpec {
 
     /** The bias shape, (n). */
     public Shape biasShape() {
-        return Shape.of(n());
+        return biasShape;
     }
 
     /** The type of a and b; also of c, except that bfloat16 products accumulate into float32. */

@@ -21,6 +21,7 @@ public final class QuantizedConvSpec {
     private final boolean floatInput;
     private final long poolKernel;    // 0: no pooling
     private final long poolStride;
+    private final Shape outputShape;     // derived, kept: checked on every call
 
     private QuantizedConvSpec(Conv2dSpec conv, DType activation, DType output, boolean floatInput, long poolKernel,
                               long poolStride) {
@@ -39,6 +40,9 @@ public final class QuantizedConvSpec {
         this.floatInput = floatInput;
         this.poolKernel = poolKernel;
         this.poolStride = poolKernel == 0 ? 0 : poolStride;
+        Shape c = this.conv.outputShape();
+        this.outputShape = poolKernel == 0 ? c : Shape.of(c.dim(0), c.dim(1), (c.dim(2) - poolKernel) / poolStride + 1,
+                (c.dim(3) - poolKernel) / poolStride + 1);
     }
 
     /** {@code conv}'s geometry, bias and ReLU on {@code activation} codes, float32 output, no pooling. */
@@ -103,11 +107,7 @@ public final class QuantizedConvSpec {
 
     /** The convolution's output, pooled when pooling is asked. */
     public Shape outputShape() {
-        Shape c = conv.outputShape();
-        if (!pooled()) {
-            return c;
-        }
-        return Shape.of(c.dim(0), c.dim(1), (c.dim(2) - poolKernel) / poolStride + 1, (c.dim(3) - poolKernel) / poolStride + 1);
+        return outputShape;
     }
 
     public double ops() {

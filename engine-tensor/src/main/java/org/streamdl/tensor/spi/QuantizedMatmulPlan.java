@@ -35,9 +35,14 @@ public interface QuantizedMatmulPlan extends AutoCloseable {
     }
 
     private static void check(QuantizedMatmulSpec spec, String name, Shape shape, DType dtype, Tensor t) {
-        Checks.argument(t != null, "%s: operand %s is missing", spec, name);
-        Checks.argument(t.shape().equals(shape) && t.dtype() == dtype,
-                "%s: operand %s is %s %s but the plan expects %s %s", spec, name, t.dtype(), t.shape(), dtype, shape);
-        Checks.argument(t.isContiguous(), "%s: operand %s must be contiguous", spec, name);
+        if (t == null) {
+            throw new IllegalArgumentException(Checks.format("%s: operand %s is missing", spec, name));
+        }
+        if (!t.shape().equals(shape) || t.dtype() != dtype) {
+            throw new IllegalArgumentException(Checks.format("%s: operand %s is %s %s but the plan expects %s %s", spec, name, t.dtype(), t.shape(), dtype, shape));
+        }
+        if (!t.isContiguous()) {
+            throw new IllegalArgumentException(Checks.format("%s: operand %s must be contiguous", spec, name));
+        }
     }
 }

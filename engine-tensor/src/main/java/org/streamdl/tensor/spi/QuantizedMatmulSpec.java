@@ -22,6 +22,9 @@ public final class QuantizedMatmulSpec {
     private final boolean bias;
     private final boolean relu;
     private final boolean floatInput;
+    private final Shape a;         // derived, kept: checked on every call
+    private final Shape weights;
+    private final Shape c;
 
     private QuantizedMatmulSpec(long m, long k, long n, DType activation, DType output, boolean bias, boolean relu,
                                 boolean floatInput) {
@@ -39,6 +42,9 @@ public final class QuantizedMatmulSpec {
         this.bias = bias;
         this.relu = relu;
         this.floatInput = floatInput;
+        this.a = Shape.of(m, k);
+        this.weights = Shape.of(n, k);
+        this.c = Shape.of(m, n);
     }
 
     /** a (m, k) of {@code activation} codes times int8 weights (n, k), float32 output, no bias, no ReLU. */
@@ -104,15 +110,15 @@ public final class QuantizedMatmulSpec {
     }
 
     public Shape aShape() {
-        return Shape.of(m, k);
+        return a;
     }
 
     public Shape weightShape() {
-        return Shape.of(n, k);
+        return weights;
     }
 
     public Shape cShape() {
-        return Shape.of(m, n);
+        return c;
     }
 
     public double ops() {
