@@ -90,11 +90,8 @@ final class QuantizedWorkloads {
         return figures;
     }
 
-    /** The batch protocol after rehearsing it, as I1 does, so HotSpot's warm-up is not what is timed. */
+    /** The batch protocol; it warms the model until HotSpot is done compiling ({@link BatchProtocol}). */
     private static double throughput(Model model, Tensor batch) {
-        for (int i = 0; i < InferenceWorkloads.REHEARSALS; i++) {
-            InferenceWorkloads.batchThroughput(model, batch);
-        }
         return InferenceWorkloads.batchThroughput(model, batch);
     }
 }
