@@ -25,7 +25,6 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_dst_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_src_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_s8;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_u8;
 
@@ -59,7 +58,7 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
     private final Allocator scratch;
     private final dnnl_primitive conv;
     private final Layout src;              // codes in, when the input is already quantized
-    private final Quantize quantize;       // float32 in, otherwise
+    private final QuantizingReorder quantize;   // float32 in, otherwise
     private final Layout weights;
     private final dnnl_memory bias;
     private final Layout dst;              // the convolution's output, or the pooling's
@@ -74,11 +73,8 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
     private Tensor packedFrom;
     private dnnl_memory packed;
 
-    /** The scaled reorder that quantizes float32 NCHW input into the codes the convolution reads. */
-    private record Quantize(dnnl_primitive reorder, dnnl_memory floats, dnnl_memory codes) {}
-
     private DnnlQuantizedConvPlan(QuantizedConvSpec spec, DnnlBackend backend, Native handles, Allocator scratch,
-                                  dnnl_primitive conv, Layout src, Quantize quantize, Layout weights, dnnl_memory bias,
+                                  dnnl_primitive conv, Layout src, QuantizingReorder quantize, Layout weights, dnnl_memory bias,
                                   Layout dst, dnnl_memory convolved, dnnl_primitive pool, boolean quantizedOut) {
         this.spec = spec;
         this.backend = backend;
@@ -151,9 +147,10 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
             dnnl_memory_desc srcMd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
             dnnl_memory_desc convDstMd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
             Layout src = null;
-            Quantize quantize = null;
+            QuantizingReorder quantize = null;
             if (spec.floatInput()) {
-                quantize = quantizer(backend, handles, scratch, handles.desc(c.inputShape().dims(), dnnl_f32, dnnl_nchw), srcMd);
+                quantize = new QuantizingReorder(backend, handles, scratch,
+                        handles.desc(c.inputShape().dims(), dnnl_f32, dnnl_nchw), srcMd);
             } else {
                 src = new Layout(backend, handles, scratch, handles.desc(c.inputShape().dims(), act, dnnl_nchw), srcMd, true, false);
             }
@@ -197,25 +194,6 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
         }
     }
 
-    /** A reorder from float32 NCHW to {@code codesMd} that divides by a runtime scale, and its codes buffer. */
-    private static Quantize quantizer(DnnlBackend backend, Native handles, Allocator scratch, dnnl_memory_desc floats,
-                                      dnnl_memory_desc codesMd) {
-        dnnl_primitive_attr attr = new dnnl_primitive_attr();
-        handles.check(org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");
-        handles.own(attr);
-        handles.check(dnnl_primitive_attr_set_scales_mask(attr, DNNL_ARG_DST, 0), "dnnl_primitive_attr_set_scales_mask");
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        handles.check(dnnl_reorder_primitive_desc_create(pd, floats, backend.engine(), codesMd, backend.engine(), attr),
-                "dnnl_reorder_primitive_desc_create");
-        handles.own(pd);
-        dnnl_primitive reorder = new dnnl_primitive();
-        handles.check(dnnl_primitive_create(reorder, pd), "dnnl_primitive_create");
-        handles.own(reorder);
-        dnnl_memory codes = handles.memory(codesMd, backend.engine());
-        handles.bind(codes, scratch.allocate(DType.UINT8, dnnl_memory_desc_get_size(codesMd)));
-        return new Quantize(reorder, handles.memory(floats, backend.engine()), codes);
-    }
-
     @Override
     public QuantizedConvSpec spec() {
         return spec;
@@ -228,13 +206,7 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
         srcScaleValue.put(0, xScale);
         dnnl_memory codes;
         if (quantize != null) {
-            handles.bind(quantize.floats(), x);
-            args.position(0).arg(DNNL_ARG_SRC).memory(quantize.floats());
-            args.position(1).arg(DNNL_ARG_DST).memory(quantize.codes());
-            args.position(2).arg(DNNL_ARG_ATTR_SCALES | DNNL_ARG_DST).memory(srcScale);
-            handles.check(dnnl_primitive_execute(quantize.reorder(), backend.stream(), 3, args.position(0)),
-                    "dnnl_primitive_execute (quantize)");
-            codes = quantize.codes();
+            codes = quantize.run(x, srcScale);
         } else {
             codes = src.input(x);
         }
@@ -272,6 +244,9 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
         args.close();
         if (src != null) {
             src.close();
+        }
+        if (quantize != null) {
+            quantize.close();
         }
         weights.close();
         dst.close();

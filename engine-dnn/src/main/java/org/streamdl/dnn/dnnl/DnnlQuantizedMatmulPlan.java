@@ -16,7 +16,6 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_s8;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_u8;
 
@@ -55,14 +54,14 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
     private final FloatPointer aScaleValue;
     private final FloatPointer outScaleValue;
     private final dnnl_exec_arg_t args = new dnnl_exec_arg_t(8);
-    private final Quantize quantize;   // float32 input → codes, when the spec asks for it; else null
+    private final QuantizingReorder quantize;   // float32 input → codes, when the spec asks for it; else null
     private Tensor packedFrom;   // the immutable weights tensor behind the packed copy
     private dnnl_memory packed;
 
     private DnnlQuantizedMatmulPlan(QuantizedMatmulSpec spec, DnnlBackend backend, Native handles, Allocator scratch,
                                     dnnl_primitive primitive, dnnl_memory a, Layout weights, dnnl_memory bias,
                                     dnnl_memory c, dnnl_memory aScale, dnnl_memory wScales, dnnl_memory outScale,
-                                    Quantize quantize) {
+                                    QuantizingReorder quantize) {
         this.spec = spec;
         this.quantize = quantize;
         this.backend = backend;
@@ -126,23 +125,8 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
             Layout weights = new Layout(backend, handles, scratch, wUser, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0),
                     true, false);
             dnnl_memory_desc one = handles.desc(new long[] {1}, dnnl_f32, dnnl_a);
-            Quantize quantize = null;
-            if (spec.floatInput()) {
-                dnnl_memory_desc floats = handles.desc(new long[] {m, k}, dnnl_f32, dnnl_ab);
-                dnnl_primitive_attr qattr = new dnnl_primitive_attr();
-                handles.check(org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create(qattr), "dnnl_primitive_attr_create");
-                handles.own(qattr);
-                handles.check(dnnl_primitive_attr_set_scales_mask(qattr, DNNL_ARG_DST, 0), "dnnl_primitive_attr_set_scales_mask");
-                dnnl_primitive_desc qpd = new dnnl_primitive_desc();
-                handles.check(dnnl_reorder_primitive_desc_create(qpd, floats, backend.engine(), aMd, backend.engine(), qattr),
-                        "dnnl_reorder_primitive_desc_create");
-                handles.own(qpd);
-                dnnl_primitive q = new dnnl_primitive();
-                handles.check(dnnl_primitive_create(q, qpd), "dnnl_primitive_create");
-                handles.own(q);
-                Tensor codes = scratch.allocateUninitialized(spec.activation(), spec.aShape());
-                quantize = new Quantize(q, handles.memory(floats, backend.engine()), codes);
-            }
+            QuantizingReorder quantize = spec.floatInput() ? new QuantizingReorder(backend, handles, scratch,
+                    handles.desc(new long[] {m, k}, dnnl_f32, dnnl_ab), aMd) : null;
             return Optional.of(new DnnlQuantizedMatmulPlan(spec, backend, handles, scratch, primitive,
                     handles.memory(aMd, backend.engine()), weights,
                     biasMd == null ? null : handles.memory(biasMd, backend.engine()), handles.memory(cMd, backend.engine()),
@@ -156,9 +140,6 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
         }
     }
 
-    /** The reorder that quantizes a float32 input into the codes buffer the product reads. */
-    private record Quantize(dnnl_primitive reorder, dnnl_memory floats, Tensor codes) {}
-
     @Override
     public QuantizedMatmulSpec spec() {
         return spec;
@@ -169,21 +150,17 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
         QuantizedMatmulPlan.checkOperands(spec, ta, tw, twScales, tbias, tc);
         backend.enterKernel(spec.ops());
         aScaleValue.put(0, aScaleV);
+        dnnl_memory codes;
         if (quantize != null) {
-            handles.bind(quantize.floats(), ta);
-            handles.bind(a, quantize.codes());
-            args.position(0).arg(DNNL_ARG_SRC).memory(quantize.floats());
-            args.position(1).arg(DNNL_ARG_DST).memory(a);
-            args.position(2).arg(DNNL_ARG_ATTR_SCALES | DNNL_ARG_DST).memory(aScale);
-            handles.check(dnnl_primitive_execute(quantize.reorder(), backend.stream(), 3, args.position(0)),
-                    "dnnl_primitive_execute (quantize)");
+            codes = quantize.run(ta, aScale);
         } else {
             handles.bind(a, ta);
+            codes = a;
         }
         handles.bind(c, tc);
         handles.bind(wScales, twScales);
         int i = 0;
-        args.position(i++).arg(DNNL_ARG_SRC).memory(a);
+        args.position(i++).arg(DNNL_ARG_SRC).memory(codes);
         if (tw != packedFrom || !tw.isLive()) {
             packed = weights.input(tw);   // pack once per weights tensor: quantized weights never change
             packedFrom = tw;
@@ -206,6 +183,9 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
     @Override
     public void close() {
         args.close();
+        if (quantize != null) {
+            quantize.close();
+        }
         weights.close();
         handles.close();
         scratch.close();

@@ -7,7 +7,6 @@ import org.streamdl.dnn.NamedTensor;
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
-import org.streamdl.tensor.ops.Convert;
 import org.streamdl.tensor.spi.Conv2dSpec;
 import org.streamdl.tensor.spi.QuantizedConvSpec;
 
@@ -50,30 +49,6 @@ public final class QuantizedConv2d implements Layer {
         this.outputType = outputType;
         this.poolKernel = poolKernel;
         this.poolStride = poolStride;
-    }
-
-    public float inputScale() {
-        return inputScale;
-    }
-
-    public DType inputType() {
-        return inputType;
-    }
-
-    public DType outputType() {
-        return outputType;
-    }
-
-    /** The smallest and largest weight scale, for quantization reports. */
-    public float[] weightScaleRange() {
-        float[] s = Convert.toFloatArray(scales);
-        float lo = Float.MAX_VALUE;
-        float hi = 0;
-        for (float v : s) {
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
-        }
-        return new float[] {lo, hi};
     }
 
     @Override

@@ -6,7 +6,6 @@ import org.streamdl.dnn.NamedTensor;
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
-import org.streamdl.tensor.ops.Convert;
 import org.streamdl.tensor.spi.QuantizedMatmulSpec;
 
 /**
@@ -50,34 +49,6 @@ public final class QuantizedLinear implements Layer {
         this.inputType = inputType;
         this.outputScale = outputScale;
         this.outputType = outputType;
-    }
-
-    public float inputScale() {
-        return inputScale;
-    }
-
-    public DType inputType() {
-        return inputType;
-    }
-
-    public float outputScale() {
-        return outputScale;
-    }
-
-    public DType outputType() {
-        return outputType;
-    }
-
-    /** The smallest and largest weight scale, for quantization reports. */
-    public float[] weightScaleRange() {
-        float[] s = Convert.toFloatArray(scales);
-        float lo = Float.MAX_VALUE;
-        float hi = 0;
-        for (float v : s) {
-            lo = Math.min(lo, v);
-            hi = Math.max(hi, v);
-        }
-        return new float[] {lo, hi};
     }
 
     @Override

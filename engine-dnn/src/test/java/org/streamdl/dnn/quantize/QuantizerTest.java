@@ -38,6 +38,20 @@ class QuantizerTest {
         return best;
     }
 
+    /** At least 250/256 top classes as float32's, and at most 3 more or fewer right. */
+    private static void assertKeepsItsAnswers(int[] fp32, int[] int8, int[] labels) {
+        int agree = 0;
+        int fp32Correct = 0;
+        int int8Correct = 0;
+        for (int i = 0; i < labels.length; i++) {
+            agree += fp32[i] == int8[i] ? 1 : 0;
+            fp32Correct += fp32[i] == labels[i] ? 1 : 0;
+            int8Correct += int8[i] == labels[i] ? 1 : 0;
+        }
+        assertTrue(agree >= 250, agree + "/256 top classes agree");
+        assertTrue(Math.abs(fp32Correct - int8Correct) <= 3, fp32Correct + " vs " + int8Correct + " correct");
+    }
+
     @ParameterizedTest
     @EnumSource(Kernels.Preference.class)
     void int8MlpAgreesWithFloat32(Kernels.Preference preference) {
@@ -61,16 +75,7 @@ class QuantizerTest {
 
                 int[] f = top1(fp32.predict(images, a));
                 int[] g = top1(int8.predict(images, a));
-                int agree = 0;
-                int fp32Correct = 0;
-                int int8Correct = 0;
-                for (int i = 0; i < 256; i++) {
-                    agree += f[i] == g[i] ? 1 : 0;
-                    fp32Correct += f[i] == labels[i] ? 1 : 0;
-                    int8Correct += g[i] == labels[i] ? 1 : 0;
-                }
-                assertTrue(agree >= 250, agree + "/256 top classes agree");
-                assertTrue(Math.abs(fp32Correct - int8Correct) <= 3, fp32Correct + " vs " + int8Correct + " correct");
+                assertKeepsItsAnswers(f, g, labels);
             }
         }
     }
@@ -104,16 +109,7 @@ class QuantizerTest {
                 int[] f = top1(fp32.predict(images, a));
                 Tensor logits = int8.predict(images, a);
                 int[] g = top1(logits);
-                int agree = 0;
-                int fp32Correct = 0;
-                int int8Correct = 0;
-                for (int i = 0; i < 256; i++) {
-                    agree += f[i] == g[i] ? 1 : 0;
-                    fp32Correct += f[i] == labels[i] ? 1 : 0;
-                    int8Correct += g[i] == labels[i] ? 1 : 0;
-                }
-                assertTrue(agree >= 250, agree + "/256 top classes agree");
-                assertTrue(Math.abs(fp32Correct - int8Correct) <= 3, fp32Correct + " vs " + int8Correct + " correct");
+                assertKeepsItsAnswers(f, g, labels);
 
                 Path file = dir.resolve("lenet5-int8.sdlm");
                 ModelFile.write(file, int8, Map.of());

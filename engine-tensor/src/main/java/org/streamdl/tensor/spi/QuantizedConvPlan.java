@@ -26,25 +26,13 @@ public interface QuantizedConvPlan extends AutoCloseable {
 
     /** Throws {@link IllegalArgumentException} naming the operand that does not match the spec. */
     static void checkOperands(QuantizedConvSpec spec, Tensor x, Tensor w, Tensor wScales, Tensor bias, Tensor y) {
-        check(spec, "x", spec.inputShape(), spec.floatInput() ? DType.FLOAT32 : spec.activation(), x);
-        check(spec, "w", spec.weightShape(), DType.INT8, w);
+        OperandCheck.check(spec, "x", spec.inputShape(), spec.floatInput() ? DType.FLOAT32 : spec.activation(), x);
+        OperandCheck.check(spec, "w", spec.weightShape(), DType.INT8, w);
         Shape channels = Shape.of(spec.conv().outChannels());
-        check(spec, "wScales", channels, DType.FLOAT32, wScales);
+        OperandCheck.check(spec, "wScales", channels, DType.FLOAT32, wScales);
         if (spec.conv().hasBias()) {
-            check(spec, "bias", channels, DType.FLOAT32, bias);
+            OperandCheck.check(spec, "bias", channels, DType.FLOAT32, bias);
         }
-        check(spec, "y", spec.outputShape(), spec.output(), y);
-    }
-
-    private static void check(QuantizedConvSpec spec, String name, Shape shape, DType dtype, Tensor t) {
-        if (t == null) {
-            throw new IllegalArgumentException(Checks.format("%s: operand %s is missing", spec, name));
-        }
-        if (!t.shape().equals(shape) || t.dtype() != dtype) {
-            throw new IllegalArgumentException(Checks.format("%s: operand %s is %s %s but the plan expects %s %s", spec, name, t.dtype(), t.shape(), dtype, shape));
-        }
-        if (!t.isContiguous()) {
-            throw new IllegalArgumentException(Checks.format("%s: operand %s must be contiguous", spec, name));
-        }
+        OperandCheck.check(spec, "y", spec.outputShape(), spec.output(), y);
     }
 }

@@ -25,24 +25,13 @@ public interface QuantizedMatmulPlan extends AutoCloseable {
 
     /** Throws {@link IllegalArgumentException} naming the operand that does not match the spec. */
     static void checkOperands(QuantizedMatmulSpec spec, Tensor a, Tensor w, Tensor wScales, Tensor bias, Tensor c) {
-        check(spec, "a", spec.aShape(), spec.floatInput() ? DType.FLOAT32 : spec.activation(), a);
-        check(spec, "w", spec.weightShape(), DType.INT8, w);
-        check(spec, "wScales", Shape.of(spec.n()), DType.FLOAT32, wScales);
+        OperandCheck.check(spec, "a", spec.aShape(), spec.floatInput() ? DType.FLOAT32 : spec.activation(), a);
+        OperandCheck.check(spec, "w", spec.weightShape(), DType.INT8, w);
+        Shape columns = Shape.of(spec.n());
+        OperandCheck.check(spec, "wScales", columns, DType.FLOAT32, wScales);
         if (spec.hasBias()) {
-            check(spec, "bias", Shape.of(spec.n()), DType.FLOAT32, bias);
+            OperandCheck.check(spec, "bias", columns, DType.FLOAT32, bias);
         }
-        check(spec, "c", spec.cShape(), spec.output(), c);
-    }
-
-    private static void check(QuantizedMatmulSpec spec, String name, Shape shape, DType dtype, Tensor t) {
-        if (t == null) {
-            throw new IllegalArgumentException(Checks.format("%s: operand %s is missing", spec, name));
-        }
-        if (!t.shape().equals(shape) || t.dtype() != dtype) {
-            throw new IllegalArgumentException(Checks.format("%s: operand %s is %s %s but the plan expects %s %s", spec, name, t.dtype(), t.shape(), dtype, shape));
-        }
-        if (!t.isContiguous()) {
-            throw new IllegalArgumentException(Checks.format("%s: operand %s must be contiguous", spec, name));
-        }
+        OperandCheck.check(spec, "c", spec.cShape(), spec.output(), c);
     }
 }
