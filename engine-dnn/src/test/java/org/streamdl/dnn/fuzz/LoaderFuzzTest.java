@@ -70,4 +70,53 @@ class LoaderFuzzTest {
             }
         }
     }
+
+    /** An int8 LeNet-5 (QuantizedConv2d and QuantizedLinear layers with their geometry and scales in the header). */
+    @Test
+    void mutatedInt8ModelFilesAreReadOrRefused() throws IOException {
+        Path validFile = dir.resolve("lenet5-int8.sdlm");
+        try (Model fp32 = org.streamdl.dnn.model.Models.lenet5(1, Kernels.create(1, Kernels.Preference.REFERENCE));
+             org.streamdl.tensor.Allocator a = org.streamdl.tensor.Allocator.root("fuzz", 64L << 20)) {
+            org.streamdl.dnn.testing.ReferenceData.loadWeights(fp32, "lenet5-weights");
+            org.streamdl.dnn.quantize.Quantizer.Quantized q = org.streamdl.dnn.quantize.Quantizer.quantize(fp32,
+                    java.util.List.of(org.streamdl.dnn.testing.ReferenceData.images(a).narrow(0, 0, 16)),
+                    org.streamdl.dnn.quantize.Quantizer.Calibration.MAX_ABS, 100, Kernels.create(1, Kernels.Preference.REFERENCE));
+            try (Model int8 = q.model()) {
+                ModelFile.write(validFile, int8, java.util.Map.of());
+            }
+        }
+        byte[] valid = Files.readAllBytes(validFile);
+        Path file = dir.resolve("mutant.sdlm");
+        long first = Mutator.firstSeed();
+        for (long seed = first; seed < first + Math.max(1, Mutator.iterations() / 3); seed++) {
+            Files.write(file, Mutator.mutate(valid, seed));
+            try (Kernels kernels = Kernels.create(1, Kernels.Preference.REFERENCE)) {
+                ModelFile.read(file, kernels).model().allocator().close();
+            } catch (ModelFormatException expected) {
+                // refused with a reason
+            } catch (Throwable t) {
+                fail("int8 model file mutant of seed " + seed + " broke the reader: " + t, t);
+            }
+        }
+    }
+
+    /** The QDQ LeNet-5: int8 convolution weights per channel, the pattern matching of the int8 import. */
+    @Test
+    void mutatedQdqConvolutionalOnnxFilesAreReadOrRefused() throws IOException {
+        byte[] valid = resource("/org/streamdl/dnn/onnx/lenet5_int8_qdq.onnx");
+        long first = Mutator.firstSeed();
+        for (long seed = first; seed < first + Math.max(1, Mutator.iterations() / 3); seed++) {
+            byte[] mutant = Mutator.mutate(valid, seed);
+            try {
+                OnnxModel onnx = OnnxReader.read(mutant, "mutant.onnx");
+                try (Model model = OnnxImporter.importModel(onnx, "mutant.onnx", Kernels.create(1, Kernels.Preference.REFERENCE))) {
+                    model.parameterCount();
+                }
+            } catch (OnnxFormatException expected) {
+                // refused with a reason
+            } catch (Throwable t) {
+                fail("QDQ ONNX mutant of seed " + seed + " broke the reader: " + t, t);
+            }
+        }
+    }
 }
