@@ -1,0 +1,280 @@
+package org.streamdl.examples;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.CloseableIterator;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.data.InMemoryDataset;
+import org.streamdl.dnn.losses.SoftmaxCrossEntropy;
+import org.streamdl.dnn.model.Model;
+import org.streamdl.dnn.model.Models;
+import org.streamdl.dnn.optim.Sgd;
+import org.streamdl.dnn.train.Evaluation;
+import org.streamdl.flink.connector.decode.DecodedSamples;
+import org.streamdl.flink.connector.formats.AvroRecords;
+import org.streamdl.flink.connector.formats.AvroSampleFormat;
+import org.streamdl.flink.connector.formats.SampleSpec;
+import org.streamdl.flink.connector.kafka.KafkaSamples;
+import org.streamdl.flink.connector.kafka.KafkaSinks;
+import org.streamdl.flink.connector.kafka.embedded.EmbeddedKafkaBroker;
+import org.streamdl.flink.connector.records.DeadLetter;
+import org.streamdl.flink.connector.records.ModelSnapshot;
+import org.streamdl.flink.connector.records.Sample;
+import org.streamdl.flink.connector.records.TensorValue;
+import org.streamdl.flink.training.DistributedTraining;
+import org.streamdl.flink.training.ModelBytes;
+import org.streamdl.flink.training.TrainingRecipe;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.ops.Convert;
+
+/**
+ * The one-command demo, all in one JVM: Fashion-MNIST training images go to a topic of an
+ * in-process Kafka broker (with three malformed records among them), a Flink job on an embedded
+ * MiniCluster reads the topic, writes what does not decode to a dead-letter topic (exactly once, with
+ * each record's reason) and trains LeNet-5 with two data-parallel workers; the client then reads the
+ * dead letters back and scores the final model on the test images.
+ *
+ * <pre>
+ * ./mvnw -q -pl examples -am -DskipTests install exec:exec     # -Ddemo.args="--epochs 3 --train-images 20000"
+ * </pre>
+ */
+public final class FashionMnistDemo {
+    static final String TOPIC = "fashion-mnist-train";
+    static final String DEAD_LETTERS = "fashion-mnist-dead-letters";
+    static final int MALFORMED = 3;
+    private static final int BATCH = 128;
+
+    /** What to run: where the IDX files are, how much of them, how long, how wide. */
+    record Options(Path data, int trainImages, int testImages, int epochs, int workers) {
+        static Options parse(String[] args) {
+            Path data = Path.of("/usr/share/datasets/fashion-mnist");
+            int train = 60_000;
+            int test = 10_000;
+            int epochs = 2;
+            int workers = 2;
+            for (int i = 0; i < args.length; i++) {
+                String value = i + 1 < args.length ? args[i + 1] : null;
+                switch (args[i]) {
+                    case "--data" -> data = Path.of(require(args[i], value));
+                    case "--train-images" -> train = positive(args[i], value);
+                    case "--test-images" -> test = positive(args[i], value);
+                    case "--epochs" -> epochs = positive(args[i], value);
+                    case "--workers" -> workers = positive(args[i], value);
+                    default -> throw new IllegalArgumentException("unknown option " + args[i]
+                            + "; options: --data DIR --train-images N --test-images N --epochs N --workers N");
+                }
+                i++;
+            }
+            return new Options(data, train, test, epochs, workers);
+        }
+
+        private static String require(String option, String value) {
+            if (value == null) {
+                throw new IllegalArgumentException(option + " needs a value");
+            }
+            return value;
+        }
+
+        private static int positive(String option, String value) {
+            try {
+                int v = Integer.parseInt(require(option, value));
+                if (v > 0) {
+                    return v;
+                }
+            } catch (NumberFormatException ignored) {
+                // reported below
+            }
+            throw new IllegalArgumentException(option + " needs a positive whole number but got '" + value + "'");
+        }
+    }
+
+    /** What the run did. */
+    record Result(int recordsSent, long samplesApplied, List<DeadLetter> deadLetters, List<ModelSnapshot> snapshots,
+                  double testAccuracy, double trainingSeconds) {}
+
+    private FashionMnistDemo() {}
+
+    public static void main(String[] args) throws Exception {
+        Options options;
+        try {
+            options = Options.parse(args);
+            requireData(options.data());
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Result r = run(options);
+        System.out.printf("sent %d records to '%s' (%d of them malformed on purpose); dead letters read back from '%s':%n",
+                r.recordsSent(), TOPIC, MALFORMED, DEAD_LETTERS);
+        for (DeadLetter d : r.deadLetters()) {
+            System.out.printf("dead letter from %s: %s%n", d.origin(), d.reason());
+        }
+        for (ModelSnapshot s : r.snapshots()) {
+            System.out.printf("model version %d after %d samples%n", s.version(), s.samplesApplied());
+        }
+        System.out.printf("trained LeNet-5 on %d samples (%d epochs, %d workers) in %.1f s: %.0f samples/s%n",
+                r.samplesApplied(), options.epochs(), options.workers(), r.trainingSeconds(),
+                r.samplesApplied() / r.trainingSeconds());
+        System.out.printf("test accuracy of the final model on %d images: %.4f%n", options.testImages(), r.testAccuracy());
+    }
+
+    private static void requireData(Path data) {
+        for (String name : List.of("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+                "t10k-labels-idx1-ubyte.gz")) {
+            if (!Files.isReadable(data.resolve(name))) {
+                throw new IllegalArgumentException("Fashion-MNIST is not at " + data.resolve(name)
+                        + "; install Debian's package (sudo apt-get install dataset-fashion-mnist) or pass --data DIR");
+            }
+        }
+    }
+
+    static TrainingRecipe recipe() {
+        return TrainingRecipe.of("lenet5", kernels -> Models.lenet5(42, kernels), SoftmaxCrossEntropy::new,
+                state -> new Sgd(state, 0.05, 0.9));
+    }
+
+    /** Runs the whole demo: broker, records, training job, evaluation. */
+    static Result run(Options options) throws Exception {
+        requireData(options.data());
+        InMemoryDataset train = InMemoryDataset.fashionMnist(options.data(), "train").head(options.trainImages());
+        InMemoryDataset test = InMemoryDataset.fashionMnist(options.data(), "t10k").head(options.testImages());
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start()) {
+            broker.createTopic(TOPIC, options.workers());
+            broker.createTopic(DEAD_LETTERS, 1);
+            System.out.printf("sending %d training images to Kafka topic '%s'%n", train.size(), TOPIC);
+            int sent = produce(broker.bootstrapServers(), train);
+
+            Configuration conf = new Configuration();
+            conf.set(PipelineOptions.GENERIC_TYPES, false);
+            conf.set(TaskManagerOptions.NUM_TASK_SLOTS, options.workers());
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(options.workers(), conf);
+            env.enableCheckpointing(2000);   // the dead-letter topic is written exactly once, committed per checkpoint
+            DecodedSamples samples = KafkaSamples.builder(broker.bootstrapServers(), "streamdl-demo", TOPIC)
+                    .spec(SampleSpec.fashionMnist())
+                    .startingOffsets(OffsetsInitializer.earliest())
+                    .boundedAt(OffsetsInitializer.latest())
+                    .build(env);
+            samples.deadLetters().sinkTo(KafkaSinks.deadLetters(broker.bootstrapServers(), DEAD_LETTERS).build())
+                    .name("dead letters to Kafka");
+            DataStream<ModelSnapshot> models = DistributedTraining.of(recipe())
+                    .parallelism(options.workers()).globalBatchSize(BATCH).epochs(options.epochs())
+                    .maxBatchDelay(Duration.ZERO).snapshotEverySteps(200).build()
+                    .train(samples.samples());
+            DataStream.Collector<ModelSnapshot> snapshots = new DataStream.Collector<>();
+            models.collectAsync(snapshots);
+            System.out.printf("training LeNet-5 on Flink: %d workers, %d epochs, global batch %d%n", options.workers(),
+                    options.epochs(), BATCH);
+            long start = System.nanoTime();
+            JobClient job = env.executeAsync("StreamDL demo: Fashion-MNIST from Kafka, LeNet-5 on " + options.workers()
+                    + " workers");
+            List<ModelSnapshot> versions = new ArrayList<>();
+            try (CloseableIterator<ModelSnapshot> it = snapshots.getOutput()) {
+                it.forEachRemaining(versions::add);   // read while the job runs: the collect sink's buffer is small
+            }
+            job.getJobExecutionResult().get();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            List<DeadLetter> letters = readCommitted(broker.bootstrapServers(), DEAD_LETTERS);
+            versions.sort(Comparator.comparingLong(ModelSnapshot::version));
+            ModelSnapshot last = versions.get(versions.size() - 1);
+            double accuracy;
+            try (Model model = ModelBytes.read(last.modelFile(), "lenet5-v" + last.version(), Kernels.create(2)).model()) {
+                accuracy = Evaluation.accuracy(model, test, 1000);
+            }
+            return new Result(sent, last.samplesApplied(), letters, versions, accuracy, seconds);
+        }
+    }
+
+    /** Sends the training images as Avro samples, and three records that cannot be samples. */
+    private static int produce(String bootstrapServers, InMemoryDataset train) throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+        int sent = 0;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p);
+             Allocator allocator = Allocator.root("demo images", 64L << 20)) {
+            int chunk = 1000;
+            Tensor images = allocator.allocate(DType.FLOAT32, chunk, 1, 28, 28);
+            Tensor labels = allocator.allocate(DType.INT32, chunk);
+            for (int from = 0; from < train.size(); from += chunk) {
+                int count = Math.min(chunk, train.size() - from);
+                int[] indices = java.util.stream.IntStream.range(from, from + count).toArray();
+                train.fill(indices, 0, count, images, labels);
+                float[] pixels = Convert.toFloatArray(images);
+                int[] classes = Convert.toIntArray(labels);
+                for (int i = 0; i < count; i++) {
+                    float[] one = java.util.Arrays.copyOfRange(pixels, i * 784, (i + 1) * 784);
+                    byte[] value = AvroSampleFormat.encode(Sample.classified(TensorValue.ofFloats(one, 1, 28, 28), classes[i]));
+                    producer.send(new ProducerRecord<>(TOPIC, ("train-" + (from + i)).getBytes(), value));
+                    sent++;
+                }
+            }
+            for (byte[] bad : malformed()) {
+                producer.send(new ProducerRecord<>(TOPIC, "malformed".getBytes(), bad));
+                sent++;
+            }
+            producer.flush();
+        }
+        return sent;
+    }
+
+    /** The dead letters the job committed, as a read_committed consumer sees them. */
+    private static List<DeadLetter> readCommitted(String bootstrapServers, String topic) throws Exception {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        List<DeadLetter> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(info -> new TopicPartition(topic, info.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.currentTimeMillis() + 30_000;
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))
+                    && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    out.add(AvroRecords.decodeDeadLetter(r.value()));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A record that is not Avro, an image of the wrong shape and one with a NaN pixel. */
+    static List<byte[]> malformed() {
+        float[] nan = new float[784];
+        nan[100] = Float.NaN;
+        return List.of("not a sample".getBytes(),
+                AvroSampleFormat.encode(Sample.classified(TensorValue.ofFloats(new float[784], 784), 1)),
+                AvroSampleFormat.encode(Sample.classified(TensorValue.ofFloats(nan, 1, 28, 28), 1)));
+    }
+}
