@@ -1,5 +1,6 @@
 package org.streamdl.examples;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -7,8 +8,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.JobClient;
@@ -163,6 +166,7 @@ public final class FashionMnistDemo {
         requireData(options.data());
         InMemoryDataset train = InMemoryDataset.fashionMnist(options.data(), "train").head(options.trainImages());
         InMemoryDataset test = InMemoryDataset.fashionMnist(options.data(), "t10k").head(options.testImages());
+        Path checkpoints = Files.createTempDirectory("streamdl-demo-checkpoints");
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start()) {
             broker.createTopic(TOPIC, options.workers());
             broker.createTopic(DEAD_LETTERS, 1);
@@ -172,6 +176,14 @@ public final class FashionMnistDemo {
             Configuration conf = new Configuration();
             conf.set(PipelineOptions.GENERIC_TYPES, false);
             conf.set(TaskManagerOptions.NUM_TASK_SLOTS, options.workers());
+            // checkpoints go to files: each worker's state holds its share of the training images for the
+            // later epochs, far past the 5 MiB the JobManager keeps in memory
+            conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+            conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+            // a failure that keeps coming back ends the demo with its cause instead of restarting forever
+            conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+            conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+            conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(options.workers(), conf);
             env.enableCheckpointing(2000);   // the dead-letter topic is written exactly once, committed per checkpoint
             DecodedSamples samples = KafkaSamples.builder(broker.bootstrapServers(), "streamdl-demo", TOPIC)
@@ -206,6 +218,16 @@ public final class FashionMnistDemo {
                 accuracy = Evaluation.accuracy(model, test, 1000);
             }
             return new Result(sent, last.samplesApplied(), letters, versions, accuracy, seconds);
+        } finally {
+            deleteRecursively(checkpoints);
+        }
+    }
+
+    private static void deleteRecursively(Path root) throws IOException {
+        try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 

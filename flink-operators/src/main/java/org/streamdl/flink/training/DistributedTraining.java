@@ -83,7 +83,13 @@ public final class DistributedTraining {
             return this;
         }
 
-        /** Passes over bounded input; the first runs as samples arrive, the rest over each worker's cache. */
+        /**
+         * Passes over bounded input; the first runs as samples arrive, the rest over each worker's cache.
+         * The cache is part of the worker's checkpointed state (a worker restored mid-training still has
+         * its share of the data), so with checkpoints and more than one epoch the job needs checkpoint
+         * storage on files: the JobManager's in-memory storage refuses state past 5 MiB, some 1,600
+         * Fashion-MNIST images per worker.
+         */
         public Builder epochs(int count) {
             check(count >= 1, "epochs must be >= 1 but was %s", count);
             this.epochs = count;
