@@ -30,6 +30,37 @@ import org.streamdl.flink.connector.records.Sample;
  * every N steps or T time.
  */
 public final class DistributedTraining {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DistributedTraining.class);
+
+    /**
+     * Later epochs run over a cache that is part of each worker's checkpointed state; the JobManager's
+     * in-memory checkpoint storage refuses state past 5 MiB, and a checkpoint that fails fails the
+     * job, which then restarts without end. Said when the job is built, as far as its
+     * configuration shows (a cluster may still set checkpoint storage of its own).
+     */
+    private static void warnIfCacheMeetsMemoryCheckpoints(
+            org.apache.flink.streaming.api.environment.StreamExecutionEnvironment env, int epochs) {
+        if (cacheMeetsMemoryCheckpoints(env, epochs)) {
+            LOG.warn("{} epochs with checkpoints: each training worker keeps its share of the samples for the later "
+                    + "epochs in checkpointed state, and the JobManager's in-memory checkpoint storage refuses state "
+                    + "past 5 MiB (about 1,600 Fashion-MNIST images per worker). Set {} to checkpoint to files.",
+                    epochs, org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY.key());
+        }
+    }
+
+    /** Whether more than one epoch meets checkpoints that, by this configuration, stay in the JobManager's memory. */
+    static boolean cacheMeetsMemoryCheckpoints(org.apache.flink.streaming.api.environment.StreamExecutionEnvironment env,
+                                               int epochs) {
+        if (epochs < 2 || !env.getCheckpointConfig().isCheckpointingEnabled()) {
+            return false;
+        }
+        var conf = env.getConfiguration();
+        boolean files = conf.getOptional(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY).isPresent()
+                || !"jobmanager".equalsIgnoreCase(conf.getOptional(
+                        org.apache.flink.configuration.CheckpointingOptions.CHECKPOINT_STORAGE).orElse("jobmanager"));
+        return !files;
+    }
+
     public static final int DEFAULT_GLOBAL_BATCH_SIZE = 128;
     public static final Duration DEFAULT_MAX_BATCH_DELAY = Duration.ofSeconds(1);
     public static final long DEFAULT_SNAPSHOT_EVERY_STEPS = 1000;
@@ -181,6 +212,7 @@ public final class DistributedTraining {
                     b.maxStaleness, b.maxBatchDelay.toMillis(), b.snapshotEverySteps, b.snapshotEvery.toMillis(),
                     b.threadsPerWorker, b.featureName, b.seed);
             String name = recipe().modelName();
+            warnIfCacheMeetsMemoryCheckpoints(samples.getExecutionEnvironment(), b.epochs);
 
             DataStream<Sample> input = b.keepInputPartitioning ? samples : samples.rebalance();
             SingleOutputStreamOperator<GradientSlice> gradients = input
