@@ -11,7 +11,8 @@ import java.util.Arrays;
  */
 final class BatchProtocol {
     static final int RUNS = 5;
-    static final String DESCRIPTION = "median of " + RUNS + " runs of 5 warm-up + 50 timed calls";
+    static final String DESCRIPTION = "warmed at least 1 s and until the JIT is quiet, then the median of " + RUNS
+            + " runs of 5 warm-up + 50 timed calls";
 
     /** One inference call; may throw what the system under test throws. */
     interface Call {

@@ -16,10 +16,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.CloseableIterator;
 import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.data.InMemoryDataset;
-import org.streamdl.dnn.losses.SoftmaxCrossEntropy;
 import org.streamdl.dnn.model.Model;
 import org.streamdl.dnn.model.Models;
-import org.streamdl.dnn.optim.Sgd;
 import org.streamdl.dnn.train.Evaluation;
 import org.streamdl.flink.connector.decode.DecodedSamples;
 import org.streamdl.flink.connector.files.FileSamples;
@@ -27,7 +25,6 @@ import org.streamdl.flink.connector.formats.SampleSpec;
 import org.streamdl.flink.connector.records.ModelSnapshot;
 import org.streamdl.flink.training.DistributedTraining;
 import org.streamdl.flink.training.ModelBytes;
-import org.streamdl.flink.training.TrainingRecipe;
 import org.streamdl.tensor.DType;
 
 /**
@@ -41,11 +38,6 @@ final class FlinkTrainingWorkloads {
     private static final int BATCH = 128;
 
     private FlinkTrainingWorkloads() {}
-
-    static TrainingRecipe lenet5Recipe() {
-        return TrainingRecipe.of("lenet5", kernels -> Models.lenet5(42, kernels), SoftmaxCrossEntropy::new,
-                state -> new Sgd(state, 0.05, 0.9));
-    }
 
     static Map<String, Object> lenet5(WorkloadRunner.Options options) throws Exception {
         if (options.maxIterations() > 0) {
@@ -65,7 +57,7 @@ final class FlinkTrainingWorkloads {
         SampleSpec spec = SampleSpec.builder().feature("input", DType.FLOAT32, 1, 28, 28).classLabel(10).build();
         DecodedSamples samples = FileSamples.idx(env, data.resolve("train-images-idx3-ubyte.gz").toString(),
                 data.resolve("train-labels-idx1-ubyte.gz").toString(), spec);
-        DataStream<ModelSnapshot> models = DistributedTraining.of(lenet5Recipe())
+        DataStream<ModelSnapshot> models = DistributedTraining.of(org.streamdl.examples.FashionMnistDemo.recipe())
                 .parallelism(workers).globalBatchSize(BATCH).epochs(options.epochs())
                 .threadsPerWorker(options.threads()).maxBatchDelay(Duration.ZERO)
                                                                                 .snapshotEverySteps(SNAPSHOT_EVERY_STEPS).build()

@@ -86,7 +86,7 @@ final class InferenceWorkloads {
 
     private static final int CALIBRATION_IMAGES = 1024;
 
-    /** Post-training static quantization calibrated on the first 1024 training images, as I2. */
+    /** Post-training static quantization calibrated on the first 1024 training images: I2's rule, used by I1 too. */
     static Quantizer.Quantized quantize(Model model, InMemoryDataset train, int threads) {
         try (Allocator calibration = Allocator.root("calibration", 64L << 20)) {
             List<Tensor> batches = new ArrayList<>();

@@ -2,7 +2,6 @@ package org.streamdl.benchmarks;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,19 +38,7 @@ final class QuantizedWorkloads {
             Trainer.builder(fp32, SoftmaxCrossEntropy::new, new Adam(fp32.allocator(), 1e-3))
                     .batchSize(256).epochs(options.epochs()).seed(42).maxIterations(options.maxIterations())
                     .logEvery(100).build().fit(train, null);
-            List<Tensor> calibration = new ArrayList<>();
-            for (int from = 0; from < 1024; from += 256) {
-                Tensor batch = inputs.allocate(DType.FLOAT32, 256, 1, 28, 28);
-                Tensor labels = inputs.allocate(DType.INT32, 256);
-                int[] indices = new int[256];
-                for (int i = 0; i < 256; i++) {
-                    indices[i] = from + i;
-                }
-                train.fill(indices, 0, 256, batch, labels);
-                calibration.add(batch);
-            }
-            Quantizer.Quantized q = Quantizer.quantize(fp32, calibration, Quantizer.Calibration.MAX_ABS, 100,
-                    Kernels.create(options.threads()));
+            Quantizer.Quantized q = InferenceWorkloads.quantize(fp32, train, options.threads());
             try (Model int8 = q.model()) {
                 if (options.maxIterations() == 0) {
                     System.err.print(org.streamdl.dnn.quantize.QuantizationReport.measure("int8", fp32, int8, q.layers(),

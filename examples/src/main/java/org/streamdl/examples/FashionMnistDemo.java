@@ -18,15 +18,9 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.CloseableIterator;
-import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.data.InMemoryDataset;
@@ -156,7 +150,8 @@ public final class FashionMnistDemo {
         }
     }
 
-    static TrainingRecipe recipe() {
+    /** L1's recipe: LeNet-5 (seed 42), softmax cross-entropy, SGD with learning rate 0.05 and momentum 0.9. */
+    public static TrainingRecipe recipe() {
         return TrainingRecipe.of("lenet5", kernels -> Models.lenet5(42, kernels), SoftmaxCrossEntropy::new,
                 state -> new Sgd(state, 0.05, 0.9));
     }
@@ -210,7 +205,10 @@ public final class FashionMnistDemo {
             }
             job.getJobExecutionResult().get();
             double seconds = (System.nanoTime() - start) / 1e9;
-            List<DeadLetter> letters = readCommitted(broker.bootstrapServers(), DEAD_LETTERS);
+            List<DeadLetter> letters = new ArrayList<>();
+            for (byte[] value : broker.readCommitted(DEAD_LETTERS, Duration.ofSeconds(30))) {
+                letters.add(AvroRecords.decodeDeadLetter(value));
+            }
             versions.sort(Comparator.comparingLong(ModelSnapshot::version));
             ModelSnapshot last = versions.get(versions.size() - 1);
             double accuracy;
@@ -264,31 +262,6 @@ public final class FashionMnistDemo {
             producer.flush();
         }
         return sent;
-    }
-
-    /** The dead letters the job committed, as a read_committed consumer sees them. */
-    private static List<DeadLetter> readCommitted(String bootstrapServers, String topic) throws Exception {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        List<DeadLetter> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(info -> new TopicPartition(topic, info.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))
-                    && System.currentTimeMillis() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    out.add(AvroRecords.decodeDeadLetter(r.value()));
-                }
-            }
-        }
-        return out;
     }
 
     /** A record that is not Avro, an image of the wrong shape and one with a NaN pixel. */

@@ -1,6 +1,5 @@
 package org.streamdl.dnn.layers;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.streamdl.dnn.Context;
 import org.streamdl.dnn.NamedTensor;
@@ -80,12 +79,7 @@ public final class QuantizedConv2d implements Layer {
 
     @Override
     public List<NamedTensor> buffers() {
-        List<NamedTensor> all = new ArrayList<>(List.of(new NamedTensor(name + ".weight_int8", weights),
-                new NamedTensor(name + ".weight_scales", scales)));
-        if (bias != null) {
-            all.add(new NamedTensor(name + ".bias", bias));
-        }
-        return all;
+        return QuantizedLinear.int8Buffers(name, weights, scales, bias);
     }
 
     @Override

@@ -80,6 +80,11 @@ public final class QuantizedLinear implements Layer {
 
     @Override
     public List<NamedTensor> buffers() {
+        return int8Buffers(name, weights, scales, bias);
+    }
+
+    /** How an int8 layer's tensors are named in the model file: {@code .weight_int8}, {@code .weight_scales}, {@code .bias}. */
+    static List<NamedTensor> int8Buffers(String name, Tensor weights, Tensor scales, Tensor bias) {
         return bias == null
                 ? List.of(new NamedTensor(name + ".weight_int8", weights), new NamedTensor(name + ".weight_scales", scales))
                 : List.of(new NamedTensor(name + ".weight_int8", weights), new NamedTensor(name + ".weight_scales", scales),

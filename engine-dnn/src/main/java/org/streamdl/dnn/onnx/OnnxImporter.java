@@ -30,6 +30,7 @@ import org.streamdl.dnn.layers.LayerNorm;
 import org.streamdl.dnn.layers.Layer;
 import org.streamdl.dnn.layers.Linear;
 import org.streamdl.dnn.layers.Pool2d;
+import org.streamdl.dnn.layers.Int8Fusion;
 import org.streamdl.dnn.layers.QuantizedLinear;
 import org.streamdl.dnn.layers.QuantizedConv2d;
 import org.streamdl.dnn.layers.Relu;
@@ -181,16 +182,8 @@ public final class OnnxImporter {
                 continue;
             }
             FakeQuantize in = (FakeQuantize) chain.get(i);
-            int after = i + 2;
-            boolean relu = after < chain.size() && chain.get(after) instanceof Relu;
-            after += relu ? 1 : 0;
-            Pool2d pool = head instanceof Conv2d && after < chain.size() && chain.get(after) instanceof Pool2d p
-                    && p.kind() == Pool2dSpec.Kind.MAX && p.padding() == 0 ? p : null;
-            after += pool != null ? 1 : 0;
-            int next = after;
-            while (next < chain.size() && (chain.get(next) instanceof Flatten || chain.get(next) instanceof Reshape)) {
-                next++;
-            }
+            Int8Fusion fused = Int8Fusion.after(chain, i + 1);
+            int next = Int8Fusion.skipShapeOnly(chain, fused.end());
             DType outputType = DType.FLOAT32;
             float outputScale = 1f;
             if (int8Head(chain, next) != null) {
@@ -206,14 +199,13 @@ public final class OnnxImporter {
             weights.remove(head.name() + ".weight");
             Tensor bias = b == null ? null : floats(b, allocator);
             if (head instanceof Conv2d conv) {
-                out.add(new QuantizedConv2d(conv.name(), conv.geometry().withRelu(relu), codes, scales, bias,
-                        (float) in.scale(), in.codes(), outputScale, outputType, pool == null ? 0 : pool.kernel(),
-                        pool == null ? 0 : pool.stride()));
+                out.add(new QuantizedConv2d(conv.name(), conv.geometry().withRelu(fused.relu()), codes, scales, bias,
+                        (float) in.scale(), in.codes(), outputScale, outputType, fused.poolKernel(), fused.poolStride()));
             } else {
-                out.add(new QuantizedLinear(head.name(), codes, scales, bias, relu, (float) in.scale(), in.codes(),
+                out.add(new QuantizedLinear(head.name(), codes, scales, bias, fused.relu(), (float) in.scale(), in.codes(),
                         outputScale, outputType));
             }
-            out.addAll(chain.subList(after, next));   // shape-only layers carry the codes unchanged
+            out.addAll(chain.subList(fused.end(), next));   // shape-only layers carry the codes unchanged
             i = next;
         }
         return out;

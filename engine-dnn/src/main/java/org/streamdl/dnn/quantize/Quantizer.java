@@ -8,16 +8,14 @@ import java.util.Map;
 import org.streamdl.dnn.Context;
 import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.layers.Conv2d;
-import org.streamdl.dnn.layers.Flatten;
+import org.streamdl.dnn.layers.Int8Fusion;
 import org.streamdl.dnn.ParameterFactory;
 import org.streamdl.dnn.layers.Layer;
 import org.streamdl.dnn.layers.LayerRegistry;
 import org.streamdl.dnn.layers.Linear;
-import org.streamdl.dnn.layers.Pool2d;
 import org.streamdl.dnn.layers.QuantizedConv2d;
 import org.streamdl.dnn.layers.QuantizedLinear;
 import org.streamdl.dnn.layers.Relu;
-import org.streamdl.dnn.layers.Reshape;
 import org.streamdl.dnn.layers.Sequential;
 import org.streamdl.dnn.model.Model;
 import org.streamdl.tensor.Allocator;
@@ -25,7 +23,6 @@ import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.ops.Convert;
-import org.streamdl.tensor.spi.Pool2dSpec;
 
 /**
  * Post-training static int8 quantization of a {@link Sequential} model. Calibration runs the
@@ -77,17 +74,12 @@ public final class Quantizer {
                 quantized.add(copy(layer, allocator));
                 continue;
             }
-            int after = i + 1;
-            boolean relu = after < layers.size() && layers.get(after) instanceof Relu;
-            after += relu ? 1 : 0;
-            Pool2d pool = layer instanceof Conv2d && after < layers.size() && layers.get(after) instanceof Pool2d p
-                    && p.kind() == Pool2dSpec.Kind.MAX && p.padding() == 0 ? p : null;
-            after += pool != null ? 1 : 0;
+            Int8Fusion fused = Int8Fusion.after(layers, i);
             Range in = ranges.get(i);
             DType inputType = in.nonNegative ? DType.UINT8 : DType.INT8;
             float range = in.range(method, percentile);
             float inputScale = scale(range, inputType);
-            int next = nextQuantizable(layers, after);
+            int next = nextQuantizable(layers, fused.end());
             DType outputType = DType.FLOAT32;
             float outputScale = 1f;
             if (next >= 0) {
@@ -101,15 +93,14 @@ public final class Quantizer {
             Tensor weightScales = allocator.allocate(DType.FLOAT32, w.shape().dim(0));
             float[] ws = quantizeRows(w, codes, weightScales);
             if (layer instanceof Conv2d conv) {
-                quantized.add(new QuantizedConv2d(conv.name(), conv.geometry().withRelu(relu), codes, weightScales, b,
-                        inputScale, inputType, outputScale, outputType, pool == null ? 0 : pool.kernel(),
-                        pool == null ? 0 : pool.stride()));
+                quantized.add(new QuantizedConv2d(conv.name(), conv.geometry().withRelu(fused.relu()), codes, weightScales,
+                        b, inputScale, inputType, outputScale, outputType, fused.poolKernel(), fused.poolStride()));
             } else {
-                quantized.add(new QuantizedLinear(layer.name(), codes, weightScales, b, relu, inputScale, inputType,
+                quantized.add(new QuantizedLinear(layer.name(), codes, weightScales, b, fused.relu(), inputScale, inputType,
                         outputScale, outputType));
             }
             report.add(new LayerReport(layer.name(), inputType, inputScale, range, ws[0], ws[1], outputType));
-            i = after - 1;   // the ReLU and pooling are fused
+            i = fused.end() - 1;   // the ReLU and pooling are fused
         }
         Model result = new Model(new Sequential(model.network().name() + "-int8", quantized), allocator, kernels);
         return new Quantized(result, report);
@@ -175,16 +166,8 @@ public final class Quantizer {
 
     /** The next Linear or Conv2d reachable through shape-only layers, or -1. */
     private static int nextQuantizable(List<Layer> layers, int from) {
-        for (int j = from; j < layers.size(); j++) {
-            Layer l = layers.get(j);
-            if (quantizable(l)) {
-                return j;
-            }
-            if (!(l instanceof Flatten || l instanceof Reshape)) {
-                return -1;
-            }
-        }
-        return -1;
+        int at = Int8Fusion.skipShapeOnly(layers, from);
+        return at < layers.size() && quantizable(layers.get(at)) ? at : -1;
     }
 
     private static float scale(float range, DType codes) {

@@ -316,11 +316,7 @@ class DnnlBackendTest {
             x = org.streamdl.tensor.ops.Elementwise.abs(x, a);
         }
         Tensor w = codes(DType.INT8, 2, 19, 70);
-        Tensor scales = random(Shape.of(19), 3);
-        Tensor flat = scales.reshape(19);
-        for (long i = 0; i < 19; i++) {
-            flat.set(0.001 + Math.abs(flat.getDouble(i)) * 0.01, i);
-        }
+        Tensor scales = positiveScales(19, 3);
         Tensor b = bias ? random(Shape.of(19), 4) : null;
         float aScale = 0.02f;
         float outScale = 0.05f;
@@ -334,14 +330,28 @@ class DnnlBackendTest {
             if (output == DType.FLOAT32) {
                 assertClose(expected, actual, Tolerance.rtolAtol(1e-5, 1e-4));
             } else {
-                int[] e = Convert.toIntArray(Convert.to(expected, DType.INT32, a));
-                int[] g = Convert.toIntArray(Convert.to(actual, DType.INT32, a));
-                for (int i = 0; i < e.length; i++) {
-                    // float rounding order may move a value across a .5 boundary: one code at most
-                    assertTrue(Math.abs(e[i] - g[i]) <= 1, "element " + i + ": " + e[i] + " vs " + g[i]);
-                }
+                assertWithinOneCode(expected, actual);
             }
         }
+    }
+
+    /** {@code n} weight scales between 0.001 and about 0.03. */
+    private Tensor positiveScales(long n, long seed) {
+        Tensor scales = random(Shape.of(n), seed);
+        for (long i = 0; i < n; i++) {
+            scales.set(0.001 + Math.abs(scales.getDouble(i)) * 0.01, i);
+        }
+        return scales;
+    }
+
+    /** Codes equal but for one step, where float rounding order moves a value across a .5 boundary; returns the expected codes. */
+    private int[] assertWithinOneCode(Tensor expected, Tensor actual) {
+        int[] e = Convert.toIntArray(Convert.to(expected, DType.INT32, a));
+        int[] g = Convert.toIntArray(Convert.to(actual, DType.INT32, a));
+        for (int i = 0; i < e.length; i++) {
+            assertTrue(Math.abs(e[i] - g[i]) <= 1, "element " + i + ": " + e[i] + " vs " + g[i]);
+        }
+        return e;
     }
 
     @ParameterizedTest
@@ -364,10 +374,7 @@ class DnnlBackendTest {
             x = org.streamdl.tensor.ops.Elementwise.abs(x, a);
         }
         Tensor w = codes(DType.INT8, 2, spec.weightShape().dims());
-        Tensor scales = random(Shape.of(9), 3);
-        for (long i = 0; i < 9; i++) {
-            scales.set(0.001 + Math.abs(scales.getDouble(i)) * 0.01, i);
-        }
+        Tensor scales = positiveScales(9, 3);
         Tensor b = random(Shape.of(9), 4);
         float xScale = floatInput ? 0.01f : 0.02f;
         float outScale = 0.05f;
@@ -381,12 +388,10 @@ class DnnlBackendTest {
             if (output == DType.FLOAT32) {
                 assertClose(expected, actual, Tolerance.rtolAtol(1e-5, 1e-4));
             } else {
-                int[] e = Convert.toIntArray(Convert.to(expected, DType.INT32, a));
-                int[] g = Convert.toIntArray(Convert.to(actual, DType.INT32, a));
+                int[] e = assertWithinOneCode(expected, actual);
                 int saturated = 0;
-                for (int i = 0; i < e.length; i++) {
-                    assertTrue(Math.abs(e[i] - g[i]) <= 1, "element " + i + ": " + e[i] + " vs " + g[i]);
-                    saturated += e[i] == 255 || e[i] == 127 || e[i] == -128 ? 1 : 0;
+                for (int code : e) {
+                    saturated += code == 255 || code == 127 || code == -128 ? 1 : 0;
                 }
                 assertTrue(saturated < e.length / 2, "scales chosen so most codes are in range: " + saturated + "/" + e.length);
             }

@@ -33,30 +33,26 @@ class LoaderFuzzTest {
         }
     }
 
-    @Test
-    void mutatedModelFilesAreReadOrRefused() throws IOException {
-        byte[] valid = resource("/org/streamdl/dnn/model/v1/tiny-mlp.sdlm");
+    /** Every mutant of {@code valid} is read or refused with a {@link ModelFormatException}, never anything else. */
+    private void assertModelFileMutantsReadOrRefused(byte[] valid, long iterations, String what) throws IOException {
         Path file = dir.resolve("mutant.sdlm");
         long first = Mutator.firstSeed();
-        for (long seed = first; seed < first + Mutator.iterations(); seed++) {
+        for (long seed = first; seed < first + iterations; seed++) {
             Files.write(file, Mutator.mutate(valid, seed));
             try (Kernels kernels = Kernels.create(1, Kernels.Preference.REFERENCE)) {
-                ModelFile.Contents contents = ModelFile.read(file, kernels);
-                contents.model().allocator().close();
+                ModelFile.read(file, kernels).model().allocator().close();
             } catch (ModelFormatException expected) {
                 // refused with a reason: what a bad file must get
             } catch (Throwable t) {
-                fail("model file mutant of seed " + seed + " broke the reader: " + t, t);
+                fail(what + " mutant of seed " + seed + " broke the reader: " + t, t);
             }
         }
     }
 
-    @Test
-    void mutatedOnnxFilesAreReadOrRefused() throws IOException {
-        byte[] valid = resource("/org/streamdl/dnn/reference/mlp_int8_qdq.onnx");
+    /** Every mutant of {@code valid} is imported or refused with an {@link OnnxFormatException}, never anything else. */
+    private static void assertOnnxMutantsImportedOrRefused(byte[] valid, long iterations, String what) {
         long first = Mutator.firstSeed();
-        // importing builds a 535k-parameter model each time: a third of the iterations keeps the build short
-        for (long seed = first; seed < first + Math.max(1, Mutator.iterations() / 3); seed++) {
+        for (long seed = first; seed < first + iterations; seed++) {
             byte[] mutant = Mutator.mutate(valid, seed);
             try {
                 OnnxModel onnx = OnnxReader.read(mutant, "mutant.onnx");
@@ -66,9 +62,22 @@ class LoaderFuzzTest {
             } catch (OnnxFormatException expected) {
                 // refused with a reason
             } catch (Throwable t) {
-                fail("ONNX mutant of seed " + seed + " broke the reader: " + t, t);
+                fail(what + " mutant of seed " + seed + " broke the reader: " + t, t);
             }
         }
+    }
+
+    @Test
+    void mutatedModelFilesAreReadOrRefused() throws IOException {
+        assertModelFileMutantsReadOrRefused(resource("/org/streamdl/dnn/model/v1/tiny-mlp.sdlm"), Mutator.iterations(),
+                "model file");
+    }
+
+    @Test
+    void mutatedOnnxFilesAreReadOrRefused() throws IOException {
+        // importing builds a 535k-parameter model each time: a third of the iterations keeps the build short
+        assertOnnxMutantsImportedOrRefused(resource("/org/streamdl/dnn/reference/mlp_int8_qdq.onnx"),
+                Math.max(1, Mutator.iterations() / 3), "ONNX");
     }
 
     /** An int8 LeNet-5 (QuantizedConv2d and QuantizedLinear layers with their geometry and scales in the header). */
@@ -85,38 +94,14 @@ class LoaderFuzzTest {
                 ModelFile.write(validFile, int8, java.util.Map.of());
             }
         }
-        byte[] valid = Files.readAllBytes(validFile);
-        Path file = dir.resolve("mutant.sdlm");
-        long first = Mutator.firstSeed();
-        for (long seed = first; seed < first + Math.max(1, Mutator.iterations() / 3); seed++) {
-            Files.write(file, Mutator.mutate(valid, seed));
-            try (Kernels kernels = Kernels.create(1, Kernels.Preference.REFERENCE)) {
-                ModelFile.read(file, kernels).model().allocator().close();
-            } catch (ModelFormatException expected) {
-                // refused with a reason
-            } catch (Throwable t) {
-                fail("int8 model file mutant of seed " + seed + " broke the reader: " + t, t);
-            }
-        }
+        assertModelFileMutantsReadOrRefused(Files.readAllBytes(validFile), Math.max(1, Mutator.iterations() / 3),
+                "int8 model file");
     }
 
     /** The QDQ LeNet-5: int8 convolution weights per channel, the pattern matching of the int8 import. */
     @Test
     void mutatedQdqConvolutionalOnnxFilesAreReadOrRefused() throws IOException {
-        byte[] valid = resource("/org/streamdl/dnn/onnx/lenet5_int8_qdq.onnx");
-        long first = Mutator.firstSeed();
-        for (long seed = first; seed < first + Math.max(1, Mutator.iterations() / 3); seed++) {
-            byte[] mutant = Mutator.mutate(valid, seed);
-            try {
-                OnnxModel onnx = OnnxReader.read(mutant, "mutant.onnx");
-                try (Model model = OnnxImporter.importModel(onnx, "mutant.onnx", Kernels.create(1, Kernels.Preference.REFERENCE))) {
-                    model.parameterCount();
-                }
-            } catch (OnnxFormatException expected) {
-                // refused with a reason
-            } catch (Throwable t) {
-                fail("QDQ ONNX mutant of seed " + seed + " broke the reader: " + t, t);
-            }
-        }
+        assertOnnxMutantsImportedOrRefused(resource("/org/streamdl/dnn/onnx/lenet5_int8_qdq.onnx"),
+                Math.max(1, Mutator.iterations() / 3), "QDQ ONNX");
     }
 }

@@ -29,6 +29,7 @@ public final class Conv2dSpec {
     private final DType dtype;
     private final Shape output;    // derived, kept: layers ask for them on every call
     private final Shape weights;
+    private final Shape biasShape;
 
     private Conv2dSpec(Shape input, long outChannels, long kernelH, long kernelW, long strideH, long strideW,
                        long padH, long padW, long dilationH, long dilationW, long groups, boolean bias, boolean relu, DType dtype) {
@@ -61,6 +62,7 @@ public final class Conv2dSpec {
                 kernelH, kernelW, dilationH, dilationW, padH, padW, input);
         this.output = Shape.of(input.dim(0), outChannels, outH(), outW());
         this.weights = Shape.of(outChannels, input.dim(1) / groups, kernelH, kernelW);
+        this.biasShape = Shape.of(outChannels);
     }
 
     /** Stride 1, no padding, no dilation, one group, with bias, no fused ReLU. */
@@ -115,7 +117,7 @@ public final class Conv2dSpec {
     }
 
     public Shape biasShape() {
-        return Shape.of(outChannels);
+        return biasShape;
     }
 
     public Shape outputShape() {

@@ -2,7 +2,6 @@ package org.streamdl.tensor.spi;
 
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
-import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 
 /**
@@ -28,10 +27,9 @@ public interface QuantizedConvPlan extends AutoCloseable {
     static void checkOperands(QuantizedConvSpec spec, Tensor x, Tensor w, Tensor wScales, Tensor bias, Tensor y) {
         OperandCheck.check(spec, "x", spec.inputShape(), spec.floatInput() ? DType.FLOAT32 : spec.activation(), x);
         OperandCheck.check(spec, "w", spec.weightShape(), DType.INT8, w);
-        Shape channels = Shape.of(spec.conv().outChannels());
-        OperandCheck.check(spec, "wScales", channels, DType.FLOAT32, wScales);
+        OperandCheck.check(spec, "wScales", spec.conv().biasShape(), DType.FLOAT32, wScales);
         if (spec.conv().hasBias()) {
-            OperandCheck.check(spec, "bias", channels, DType.FLOAT32, bias);
+            OperandCheck.check(spec, "bias", spec.conv().biasShape(), DType.FLOAT32, bias);
         }
         OperandCheck.check(spec, "y", spec.outputShape(), spec.output(), y);
     }

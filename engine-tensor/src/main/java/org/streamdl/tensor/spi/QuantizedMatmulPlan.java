@@ -2,7 +2,6 @@ package org.streamdl.tensor.spi;
 
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
-import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 
 /**
@@ -27,10 +26,9 @@ public interface QuantizedMatmulPlan extends AutoCloseable {
     static void checkOperands(QuantizedMatmulSpec spec, Tensor a, Tensor w, Tensor wScales, Tensor bias, Tensor c) {
         OperandCheck.check(spec, "a", spec.aShape(), spec.floatInput() ? DType.FLOAT32 : spec.activation(), a);
         OperandCheck.check(spec, "w", spec.weightShape(), DType.INT8, w);
-        Shape columns = Shape.of(spec.n());
-        OperandCheck.check(spec, "wScales", columns, DType.FLOAT32, wScales);
+        OperandCheck.check(spec, "wScales", spec.columnShape(), DType.FLOAT32, wScales);
         if (spec.hasBias()) {
-            OperandCheck.check(spec, "bias", columns, DType.FLOAT32, bias);
+            OperandCheck.check(spec, "bias", spec.columnShape(), DType.FLOAT32, bias);
         }
         OperandCheck.check(spec, "c", spec.cShape(), spec.output(), c);
     }

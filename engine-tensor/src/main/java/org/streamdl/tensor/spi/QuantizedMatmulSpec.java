@@ -25,6 +25,7 @@ public final class QuantizedMatmulSpec {
     private final Shape a;         // derived, kept: checked on every call
     private final Shape weights;
     private final Shape c;
+    private final Shape columns;
 
     private QuantizedMatmulSpec(long m, long k, long n, DType activation, DType output, boolean bias, boolean relu,
                                 boolean floatInput) {
@@ -45,6 +46,7 @@ public final class QuantizedMatmulSpec {
         this.a = Shape.of(m, k);
         this.weights = Shape.of(n, k);
         this.c = Shape.of(m, n);
+        this.columns = Shape.of(n);
     }
 
     /** a (m, k) of {@code activation} codes times int8 weights (n, k), float32 output, no bias, no ReLU. */
@@ -119,6 +121,11 @@ public final class QuantizedMatmulSpec {
 
     public Shape cShape() {
         return c;
+    }
+
+    /** (n): the shape of the weight scales and the bias. */
+    public Shape columnShape() {
+        return columns;
     }
 
     public double ops() {
