@@ -46,7 +46,7 @@ import org.streamdl.tensor.spi.QuantizedConvSpec;
 
 /**
  * oneDNN's int8 convolution (VNNI on this CPU) for inference: u8/s8 codes in oneDNN's preferred
- * layout (a float32 input is quantized straight into it by one scaled reorder), s8 weights reordered
+ * layout (a float32 input is quantized into it by {@link InputQuantization}), s8 weights reordered
  * once per weights tensor, source, per-channel weight and output scales, bias and ReLU fused, and an
  * optional max pooling run on the requantized codes in the convolution's own layout, so only the
  * pooled result is reordered back to NCHW.
@@ -58,7 +58,7 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
     private final Allocator scratch;
     private final dnnl_primitive conv;
     private final Layout src;              // codes in, when the input is already quantized
-    private final QuantizingReorder quantize;   // float32 in, otherwise
+    private final InputQuantization quantize;   // float32 in, otherwise
     private final Layout weights;
     private final dnnl_memory bias;
     private final Layout dst;              // the convolution's output, or the pooling's
@@ -74,8 +74,9 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
     private dnnl_memory packed;
 
     private DnnlQuantizedConvPlan(QuantizedConvSpec spec, DnnlBackend backend, Native handles, Allocator scratch,
-                                  dnnl_primitive conv, Layout src, QuantizingReorder quantize, Layout weights, dnnl_memory bias,
-                                  Layout dst, dnnl_memory convolved, dnnl_primitive pool, boolean quantizedOut) {
+                                  dnnl_primitive conv, Layout src, InputQuantization quantize, Layout weights, dnnl_memory bias,
+                                  Layout dst, dnnl_memory convolved, dnnl_primitive pool, boolean quantizedOut,
+                                  FloatPointer srcScaleValue) {
         this.spec = spec;
         this.backend = backend;
         this.handles = handles;
@@ -92,7 +93,7 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
         this.srcScale = handles.memory(one, backend.engine());
         this.wScales = handles.memory(handles.desc(new long[] {spec.conv().outChannels()}, dnnl_f32, dnnl_a), backend.engine());
         this.dstScale = quantizedOut ? handles.memory(one, backend.engine()) : null;
-        this.srcScaleValue = handles.floats(1);
+        this.srcScaleValue = srcScaleValue;
         this.dstScaleValue = handles.floats(1);
         handles.check(dnnl_memory_set_data_handle(srcScale, srcScaleValue), "dnnl_memory_set_data_handle");
         if (dstScale != null) {
@@ -147,10 +148,11 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
             dnnl_memory_desc srcMd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
             dnnl_memory_desc convDstMd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
             Layout src = null;
-            QuantizingReorder quantize = null;
+            InputQuantization quantize = null;
+            FloatPointer srcScaleValue = handles.floats(1);
             if (spec.floatInput()) {
-                quantize = new QuantizingReorder(backend, handles, scratch,
-                        handles.desc(c.inputShape().dims(), dnnl_f32, dnnl_nchw), srcMd);
+                quantize = new InputQuantization(backend, handles, scratch, c.inputShape().dims(), dnnl_nchw, act, srcMd,
+                        srcScaleValue);
             } else {
                 src = new Layout(backend, handles, scratch, handles.desc(c.inputShape().dims(), act, dnnl_nchw), srcMd, true, false);
             }
@@ -186,7 +188,8 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
                 dst = new Layout(backend, handles, scratch, userDst, convDstMd, false, true);
             }
             return Optional.of(new DnnlQuantizedConvPlan(spec, backend, handles, scratch, conv, src, quantize, weights,
-                    biasMd == null ? null : handles.memory(biasMd, backend.engine()), dst, convolved, pool, quantizedOut));
+                    biasMd == null ? null : handles.memory(biasMd, backend.engine()), dst, convolved, pool, quantizedOut,
+                    srcScaleValue));
         } catch (RuntimeException e) {
             handles.close();
             scratch.close();
@@ -206,7 +209,7 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
         srcScaleValue.put(0, xScale);
         dnnl_memory codes;
         if (quantize != null) {
-            codes = quantize.run(x, srcScale);
+            codes = quantize.run(x);
         } else {
             codes = src.input(x);
         }

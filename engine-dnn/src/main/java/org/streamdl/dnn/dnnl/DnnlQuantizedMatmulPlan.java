@@ -54,14 +54,14 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
     private final FloatPointer aScaleValue;
     private final FloatPointer outScaleValue;
     private final dnnl_exec_arg_t args = new dnnl_exec_arg_t(8);
-    private final QuantizingReorder quantize;   // float32 input → codes, when the spec asks for it; else null
+    private final InputQuantization quantize;   // float32 input → codes, when the spec asks for it; else null
     private Tensor packedFrom;   // the immutable weights tensor behind the packed copy
     private dnnl_memory packed;
 
     private DnnlQuantizedMatmulPlan(QuantizedMatmulSpec spec, DnnlBackend backend, Native handles, Allocator scratch,
                                     dnnl_primitive primitive, dnnl_memory a, Layout weights, dnnl_memory bias,
                                     dnnl_memory c, dnnl_memory aScale, dnnl_memory wScales, dnnl_memory outScale,
-                                    QuantizingReorder quantize) {
+                                    FloatPointer aScaleValue, InputQuantization quantize) {
         this.spec = spec;
         this.quantize = quantize;
         this.backend = backend;
@@ -75,7 +75,7 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
         this.aScale = aScale;
         this.wScales = wScales;
         this.outScale = outScale;
-        this.aScaleValue = handles.floats(1);
+        this.aScaleValue = aScaleValue;
         this.outScaleValue = handles.floats(1);
         handles.check(dnnl_memory_set_data_handle(aScale, aScaleValue), "dnnl_memory_set_data_handle");
         if (outScale != null) {
@@ -125,14 +125,15 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
             Layout weights = new Layout(backend, handles, scratch, wUser, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0),
                     true, false);
             dnnl_memory_desc one = handles.desc(new long[] {1}, dnnl_f32, dnnl_a);
-            QuantizingReorder quantize = spec.floatInput() ? new QuantizingReorder(backend, handles, scratch,
-                    handles.desc(new long[] {m, k}, dnnl_f32, dnnl_ab), aMd) : null;
+            FloatPointer aScaleValue = handles.floats(1);
+            InputQuantization quantize = spec.floatInput() ? new InputQuantization(backend, handles, scratch,
+                    new long[] {m, k}, dnnl_ab, dnnlType(spec.activation()), aMd, aScaleValue) : null;
             return Optional.of(new DnnlQuantizedMatmulPlan(spec, backend, handles, scratch, primitive,
                     handles.memory(aMd, backend.engine()), weights,
                     biasMd == null ? null : handles.memory(biasMd, backend.engine()), handles.memory(cMd, backend.engine()),
                     handles.memory(one, backend.engine()),
                     handles.memory(handles.desc(new long[] {n}, dnnl_f32, dnnl_a), backend.engine()),
-                    quantizedOut ? handles.memory(one, backend.engine()) : null, quantize));
+                    quantizedOut ? handles.memory(one, backend.engine()) : null, aScaleValue, quantize));
         } catch (RuntimeException e) {
             handles.close();
             scratch.close();
@@ -152,7 +153,7 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
         aScaleValue.put(0, aScaleV);
         dnnl_memory codes;
         if (quantize != null) {
-            codes = quantize.run(ta, aScale);
+            codes = quantize.run(ta);
         } else {
             handles.bind(a, ta);
             codes = a;

@@ -304,14 +304,22 @@ class DnnlBackendTest {
         return x;
     }
 
+    /**
+     * A float input is quantized by a scaled reorder when small and by a division when large
+     * ({@link InputQuantization}); {@code large} picks a batch past the division's threshold.
+     */
     @ParameterizedTest
-    @CsvSource({"UINT8, FLOAT32, true, true, false", "UINT8, UINT8, true, true, false", "INT8, INT8, true, false, false",
-            "INT8, FLOAT32, false, false, false", "UINT8, INT8, false, true, false", "UINT8, UINT8, true, true, true",
-            "INT8, FLOAT32, true, false, true"})
-    void int8MatmulMatchesTheReference(DType activation, DType output, boolean bias, boolean relu, boolean floatInput) {
+    @CsvSource({"UINT8, FLOAT32, true, true, false, false", "UINT8, UINT8, true, true, false, false",
+            "INT8, INT8, true, false, false, false", "INT8, FLOAT32, false, false, false, false",
+            "UINT8, INT8, false, true, false, false", "UINT8, UINT8, true, true, true, false",
+            "INT8, FLOAT32, true, false, true, false", "UINT8, UINT8, true, true, true, true",
+            "INT8, FLOAT32, true, false, true, true"})
+    void int8MatmulMatchesTheReference(DType activation, DType output, boolean bias, boolean relu, boolean floatInput,
+                                       boolean large) {
+        long m = large ? InputQuantization.DIVIDE_FROM / 70 + 1 : 33;
         org.streamdl.tensor.spi.QuantizedMatmulSpec spec = org.streamdl.tensor.spi.QuantizedMatmulSpec
-                .of(33, 70, 19, activation).withOutput(output).withBias(bias).withRelu(relu).withFloatInput(floatInput);
-        Tensor x = floatInput ? random(Shape.of(33, 70), 1) : codes(activation, 1, 33, 70);
+                .of(m, 70, 19, activation).withOutput(output).withBias(bias).withRelu(relu).withFloatInput(floatInput);
+        Tensor x = floatInput ? random(Shape.of(m, 70), 1) : codes(activation, 1, m, 70);
         if (floatInput && activation == DType.UINT8) {
             x = org.streamdl.tensor.ops.Elementwise.abs(x, a);
         }
@@ -354,18 +362,22 @@ class DnnlBackendTest {
         return e;
     }
 
+    /** {@code large}: a batch past the threshold where a float input is divided, then reordered as codes ({@link InputQuantization}). */
     @ParameterizedTest
     @CsvSource({
-            // activation, output, float input, relu, pool, groups, stride, padding
-            "UINT8, UINT8, true, true, 2, 1, 1, 2",     // LeNet's first block: pixels in, codes out, pooled
-            "UINT8, UINT8, false, true, 2, 1, 1, 0",    // LeNet's second block
-            "UINT8, FLOAT32, false, true, 0, 1, 1, 1",
-            "INT8, INT8, false, false, 0, 3, 2, 1",
-            "INT8, FLOAT32, true, false, 3, 1, 1, 0",
-            "UINT8, INT8, false, false, 2, 3, 1, 0"})
+            // activation, output, float input, relu, pool, groups, stride, padding, large
+            "UINT8, UINT8, true, true, 2, 1, 1, 2, false",     // LeNet's first block: pixels in, codes out, pooled
+            "UINT8, UINT8, false, true, 2, 1, 1, 0, false",    // LeNet's second block
+            "UINT8, FLOAT32, false, true, 0, 1, 1, 1, false",
+            "INT8, INT8, false, false, 0, 3, 2, 1, false",
+            "INT8, FLOAT32, true, false, 3, 1, 1, 0, false",
+            "UINT8, INT8, false, false, 2, 3, 1, 0, false",
+            "UINT8, UINT8, true, true, 2, 1, 1, 2, true",
+            "INT8, FLOAT32, true, false, 0, 3, 2, 1, true"})
     void int8ConvolutionMatchesTheReference(DType activation, DType output, boolean floatInput, boolean relu, int pool,
-                                            int groups, int stride, int padding) {
-        org.streamdl.tensor.spi.Conv2dSpec conv = org.streamdl.tensor.spi.Conv2dSpec.of(Shape.of(3, 6, 13, 12), 9, 3, 3)
+                                            int groups, int stride, int padding, boolean large) {
+        long batch = large ? InputQuantization.DIVIDE_AND_REORDER_FROM / (6 * 13 * 12) + 1 : 3;
+        org.streamdl.tensor.spi.Conv2dSpec conv = org.streamdl.tensor.spi.Conv2dSpec.of(Shape.of(batch, 6, 13, 12), 9, 3, 3)
                 .withGroups(groups).withStride(stride, stride).withPadding(padding, padding).withRelu(relu);
         org.streamdl.tensor.spi.QuantizedConvSpec spec = org.streamdl.tensor.spi.QuantizedConvSpec.of(conv, activation)
                 .withOutput(output).withFloatInput(floatInput).withMaxPool(pool, pool);
