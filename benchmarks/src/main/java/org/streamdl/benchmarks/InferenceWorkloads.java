@@ -137,7 +137,7 @@ final class InferenceWorkloads {
         }
     }
 
-    private static void infer(Model model, Tensor x) {
+    static void infer(Model model, Tensor x) {
         try (Allocator step = model.allocator().newChild("inference", 256L << 20)) {
             model.network().forward(x, Context.inference(step, model.kernels()));
         }

@@ -63,34 +63,51 @@ final class OnnxRuntimeBaseline {
         return figures;
     }
 
-    /** I2 on mlp.onnx and mlp_int8_qdq.onnx: batch-256 throughput of each, same keys as StreamDL's I2. */
-    static Map<String, Object> mlp(WorkloadRunner.Options options) throws IOException {
-        Map<String, Object> figures = new LinkedHashMap<>();
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        figures.put("ort_version", env.getVersion());
-        figures.put("batch_protocol", BatchProtocol.DESCRIPTION);
-        double fp32 = 0;
-        for (String file : new String[] {"mlp.onnx", "mlp_int8_qdq.onnx"}) {
+    static String version() {
+        return OrtEnvironment.getEnvironment().getVersion();
+    }
+
+    /**
+     * A session on one of the benchmark models (intra-op threads as given, one inter-op thread, all
+     * graph optimizations) with a random input made before any timing; {@link #call} runs it once.
+     */
+    static final class Session implements AutoCloseable {
+        private final OrtSession session;
+        private final OnnxTensor input;
+
+        private Session(OrtSession session, OnnxTensor input) {
+            this.session = session;
+            this.input = input;
+        }
+
+        static Session open(String file, long[] inputShape, int threads) throws IOException {
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
             try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-                so.setIntraOpNumThreads(options.threads());
+                so.setIntraOpNumThreads(threads);
                 so.setInterOpNumThreads(1);
                 so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-                try (OrtSession session = env.createSession(model(file), so);
-                     OnnxTensor batch = OnnxTensor.createTensor(env, random(256 * 784), new long[] {256, 784})) {
-                    double rate = BatchProtocol.imagesPerSecond(() -> run(session, batch), 256);
-                    if (file.equals("mlp.onnx")) {
-                        fp32 = rate;
-                        figures.put("fp32_img_s", WorkloadRunner.round(rate, 1));
-                    } else {
-                        figures.put("int8_img_s", WorkloadRunner.round(rate, 1));
-                        figures.put("int8_speedup", WorkloadRunner.round(rate / fp32, 2));
-                    }
+                OrtSession session = env.createSession(model(file), so);
+                try {
+                    return new Session(session, OnnxTensor.createTensor(env, random((int) Arrays.stream(inputShape)
+                            .reduce(1, Math::multiplyExact)), inputShape));
+                } catch (OrtException e) {
+                    session.close();
+                    throw e;
                 }
-            } catch (Exception e) {
+            } catch (OrtException e) {
                 throw new IOException("ONNX Runtime failed on " + file + ": " + e.getMessage(), e);
             }
         }
-        return figures;
+
+        BatchProtocol.Call call() {
+            return () -> run(session, input);
+        }
+
+        @Override
+        public void close() throws OrtException {
+            input.close();
+            session.close();
+        }
     }
 
     private static void run(OrtSession session, OnnxTensor input) throws OrtException {

@@ -27,7 +27,11 @@ import org.streamdl.tensor.ops.RandomFill;
 final class QuantizedWorkloads {
     private QuantizedWorkloads() {}
 
-    static Map<String, Object> mlpInt8(WorkloadRunner.Options options) throws IOException {
+    /**
+     * StreamDL's figures; ONNX Runtime's, measured in the same rounds on the same machine phases,
+     * go into {@code onnxRuntime}.
+     */
+    static Map<String, Object> mlpInt8(WorkloadRunner.Options options, Map<String, Object> onnxRuntime) throws IOException {
         Path data = Path.of(options.data());
         InMemoryDataset train = InMemoryDataset.fashionMnist(data, "train");
         InMemoryDataset test = InMemoryDataset.fashionMnist(data, "t10k");
@@ -46,26 +50,38 @@ final class QuantizedWorkloads {
                 }
                 Tensor batch = inputs.allocate(DType.FLOAT32, 256, 1, 28, 28);
                 RandomFill.uniform(batch, 0, 1, new Rng(42));
-                double fp32Rate = throughput(fp32, batch);
-                double int8Rate = throughput(int8, batch);
-                figures.put("fp32_img_s", WorkloadRunner.round(fp32Rate, 1));
-                figures.put("int8_img_s", WorkloadRunner.round(int8Rate, 1));
-                figures.put("int8_speedup", WorkloadRunner.round(int8Rate / fp32Rate, 2));
-                figures.put("batch_protocol", BatchProtocol.DESCRIPTION);
-                try (Model bf16 = Quantizer.bfloat16(fp32, Kernels.create(options.threads()))) {
-                    figures.put("bf16_img_s", WorkloadRunner.round(throughput(bf16, batch), 1));
+                // the same QDQ file ONNX Runtime runs, imported onto StreamDL's int8 kernels
+                try (Model bf16 = Quantizer.bfloat16(fp32, Kernels.create(options.threads()));
+                     Model qdq = importQdq(options.threads());
+                     OnnxRuntimeBaseline.Session ortFp32 = OnnxRuntimeBaseline.Session.open("mlp.onnx", new long[] {256, 784},
+                             options.threads());
+                     OnnxRuntimeBaseline.Session ortInt8 = OnnxRuntimeBaseline.Session.open("mlp_int8_qdq.onnx",
+                             new long[] {256, 784}, options.threads())) {
+                    Map<String, BatchProtocol.Call> calls = new LinkedHashMap<>();
+                    calls.put("fp32", () -> InferenceWorkloads.infer(fp32, batch));
+                    calls.put("int8", () -> InferenceWorkloads.infer(int8, batch));
+                    calls.put("bf16", () -> InferenceWorkloads.infer(bf16, batch));
+                    calls.put("qdq", () -> InferenceWorkloads.infer(qdq, batch.reshape(256, 784)));
+                    calls.put("ort_fp32", ortFp32.call());
+                    calls.put("ort_int8", ortInt8.call());
+                    Map<String, Double> rates = BatchProtocol.interleaved(calls, 256);
+                    figures.put("fp32_img_s", WorkloadRunner.round(rates.get("fp32"), 1));
+                    figures.put("int8_img_s", WorkloadRunner.round(rates.get("int8"), 1));
+                    figures.put("int8_speedup", WorkloadRunner.round(rates.get("int8") / rates.get("fp32"), 2));
+                    figures.put("batch_protocol", BatchProtocol.DESCRIPTION);
+                    figures.put("bf16_img_s", WorkloadRunner.round(rates.get("bf16"), 1));
+                    figures.put("qdq_onnx_int8_img_s", WorkloadRunner.round(rates.get("qdq"), 1));
+                    onnxRuntime.put("ort_version", OnnxRuntimeBaseline.version());
+                    onnxRuntime.put("batch_protocol", BatchProtocol.DESCRIPTION + ", in the same rounds as StreamDL's");
+                    onnxRuntime.put("fp32_img_s", WorkloadRunner.round(rates.get("ort_fp32"), 1));
+                    onnxRuntime.put("int8_img_s", WorkloadRunner.round(rates.get("ort_int8"), 1));
+                    onnxRuntime.put("int8_speedup", WorkloadRunner.round(rates.get("ort_int8") / rates.get("ort_fp32"), 2));
                     if (options.maxIterations() == 0) {
                         figures.put("bf16_test_acc", WorkloadRunner.round(Evaluation.accuracy(bf16, test, 1000), 4));
                         System.err.print(org.streamdl.dnn.quantize.QuantizationReport.measure("bf16", fp32, bf16, List.of(),
                                 test, 1000).format());
                     }
-                }
-                // the same QDQ file ONNX Runtime runs, imported onto StreamDL's int8 kernels
-                try (Model qdq = org.streamdl.dnn.onnx.OnnxImporter.importModel(
-                        org.streamdl.dnn.onnx.OnnxReader.read(OnnxRuntimeBaseline.model("mlp_int8_qdq.onnx"), "mlp_int8_qdq.onnx"),
-                        "mlp_int8_qdq.onnx", Kernels.create(options.threads()))) {
-                    figures.put("qdq_onnx_int8_img_s", WorkloadRunner.round(throughput(qdq, batch.reshape(256, 784)), 1));
-                } catch (org.streamdl.dnn.onnx.OnnxFormatException e) {
+                } catch (Exception e) {
                     throw new IOException(e.getMessage(), e);
                 }
                 if (options.maxIterations() == 0) {
@@ -77,8 +93,13 @@ final class QuantizedWorkloads {
         return figures;
     }
 
-    /** The batch protocol; it warms the model until HotSpot is done compiling ({@link BatchProtocol}). */
-    private static double throughput(Model model, Tensor batch) {
-        return InferenceWorkloads.batchThroughput(model, batch);
+    private static Model importQdq(int threads) throws IOException {
+        try {
+            return org.streamdl.dnn.onnx.OnnxImporter.importModel(
+                    org.streamdl.dnn.onnx.OnnxReader.read(OnnxRuntimeBaseline.model("mlp_int8_qdq.onnx"), "mlp_int8_qdq.onnx"),
+                    "mlp_int8_qdq.onnx", Kernels.create(threads));
+        } catch (org.streamdl.dnn.onnx.OnnxFormatException e) {
+            throw new IOException(e.getMessage(), e);
+        }
     }
 }

@@ -106,13 +106,14 @@ public final class WorkloadRunner {
         int failures = 0;
         for (String workload : options.workloads()) {
             try {
+                Map<String, Object> onnxRuntime = new LinkedHashMap<>();
                 Map<String, Object> figures = switch (workload) {
                     case "G1" -> gemm(options);
                     case "L1" -> options.engine().equals("flink") ? FlinkTrainingWorkloads.lenet5(options)
                             : TrainingWorkloads.lenet5(options);
                     case "M1" -> TrainingWorkloads.mlp(options);
                     case "I1" -> InferenceWorkloads.lenet5(options);
-                    case "I2" -> QuantizedWorkloads.mlpInt8(options);
+                    case "I2" -> QuantizedWorkloads.mlpInt8(options, onnxRuntime);
                     default -> throw new UnsupportedWorkloadException(workload);
                 };
                 print(System.out, workload, "streamdl", options, figures);
@@ -120,7 +121,7 @@ public final class WorkloadRunner {
                     print(System.out, workload, "onnxruntime", options, OnnxRuntimeBaseline.lenet5(options));
                 }
                 if (workload.equals("I2")) {
-                    print(System.out, workload, "onnxruntime", options, OnnxRuntimeBaseline.mlp(options));
+                    print(System.out, workload, "onnxruntime", options, onnxRuntime);
                 }
             } catch (Exception e) {
                 System.err.println("error: " + workload + ": " + e.getMessage());
