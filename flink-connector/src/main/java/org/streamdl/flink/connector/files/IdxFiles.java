@@ -110,18 +110,27 @@ final class IdxFiles {
     /** The content from {@code header + offset} on. */
     static InputStream openAt(String file, int header, long offset) throws IOException {
         InputStream in = open(file);
-        long toSkip = header + offset;
+        try {
+            skip(in, header + offset, file);
+        } catch (IOException e) {
+            in.close();
+            throw e;
+        }
+        return in;
+    }
+
+    /** Skips exactly {@code bytes} of {@code in}, a stream of {@code file}. */
+    static void skip(InputStream in, long bytes, String file) throws IOException {
+        long toSkip = bytes;
         while (toSkip > 0) {
             long skipped = in.skip(toSkip);
             if (skipped <= 0) {
                 if (in.read() < 0) {
-                    in.close();
-                    throw new IOException(file + " ended before byte " + (header + offset));
+                    throw new IOException(file + " ended " + toSkip + " bytes before the position a split starts at");
                 }
                 skipped = 1;
             }
             toSkip -= skipped;
         }
-        return in;
     }
 }

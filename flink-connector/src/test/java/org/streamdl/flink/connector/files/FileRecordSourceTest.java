@@ -70,6 +70,49 @@ class FileRecordSourceTest {
         }
     }
 
+    /**
+     * A gzip file cannot seek: a reader whose splits lie one after another in the file reads it in
+     * one pass instead of decompressing it from the start for every split.
+     */
+    @Test
+    void aReaderContinuesThroughSplitsInFileOrderWithoutReopening() throws IOException {
+        Path[] files = TestFiles.idxPair(dir, 1000, 2, 3, true);
+        FileRecordSource source = FileRecordSource.idx(files[0].toString(), files[1].toString(), 100);
+        List<FileSplit> everyOther = new ArrayList<>();   // what one of two readers gets: splits 0, 2, 4, ...
+        for (int i = 0; i < source.splits().size(); i += 2) {
+            everyOther.add(source.splits().get(i));
+        }
+        FileSplitReader reader = new FileSplitReader(new FakeContext());
+        List<RawRecord> out = drain(reader, everyOther);
+        assertEquals(1, reader.idxStreamsOpened());
+        assertEquals(500, out.size());
+        for (int i = 0; i < out.size(); i++) {
+            long position = (i / 100) * 200L + i % 100;
+            assertEquals(position, out.get(i).origin().position());
+            assertEquals((byte) (position + 5), out.get(i).payload()[6], "record " + position);
+        }
+        // a split behind the streams (a restored one, handed out again) reopens them and still reads right
+        FileSplitReader again = new FileSplitReader(new FakeContext());
+        List<RawRecord> backwards = drain(again, List.of(source.splits().get(3), source.splits().get(1)));
+        assertEquals(2, again.idxStreamsOpened());
+        assertEquals(300, backwards.get(0).origin().position());
+        assertEquals(100, backwards.get(100).origin().position());
+        assertEquals((byte) (100 + 5), backwards.get(100).payload()[6]);
+    }
+
+    private static List<RawRecord> drain(FileSplitReader reader, List<FileSplit> splits) throws IOException {
+        List<RawRecord> out = new ArrayList<>();
+        reader.start();
+        reader.addSplits(splits);
+        reader.notifyNoMoreSplits();
+        Collecting output = new Collecting(out);
+        while (reader.pollNext(output) != InputStatus.END_OF_INPUT) {
+            // reads until the splits are done
+        }
+        reader.close();
+        return out;
+    }
+
     @Test
     void csvLinesKeepTheirLineNumbers() throws IOException {
         Path csv = dir.resolve("x.csv");
