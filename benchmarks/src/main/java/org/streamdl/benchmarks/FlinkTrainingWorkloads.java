@@ -17,7 +17,6 @@ import org.apache.flink.util.CloseableIterator;
 import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.data.InMemoryDataset;
 import org.streamdl.dnn.model.Model;
-import org.streamdl.dnn.model.Models;
 import org.streamdl.dnn.train.Evaluation;
 import org.streamdl.flink.connector.decode.DecodedSamples;
 import org.streamdl.flink.connector.files.FileSamples;
@@ -29,13 +28,23 @@ import org.streamdl.tensor.DType;
 
 /**
  * L1 through Flink ({@code --engine flink --parallelism P}): the IDX files are read by a Flink
- * source, decoded, and trained by P workers on an embedded MiniCluster with P slots. Rates come from
+ * source, decoded, and trained by P workers on an embedded cluster with P slots. Rates come from
  * the job's own output: a snapshot every 100 steps carries its time and the samples applied so far
  * (more often, shipping the snapshots to this client costs the two cores measurably).
  */
 final class FlinkTrainingWorkloads {
     private static final int SNAPSHOT_EVERY_STEPS = 100;
     private static final int BATCH = 128;
+    private static final int EPOCH_SIZE = 60_000;
+    /**
+     * Whole L1 jobs run on the same embedded cluster before the timed one, as a job on a
+     * long-running session cluster meets a JVM that has run jobs before. On a fresh JVM, HotSpot
+     * compiled Flink's runtime, the serializers and the training loop during the timed job, taking
+     * 10-45 % of both cores (perf) well into its second epoch; a short warm-up job was not enough,
+     * as the per-step code reaches C2's thresholds only after about a thousand steps. The first
+     * rehearsal's figures are reported as {@code cold_*}.
+     */
+    static final int REHEARSALS = 2;
 
     private FlinkTrainingWorkloads() {}
 
@@ -45,22 +54,66 @@ final class FlinkTrainingWorkloads {
         }
         Path data = Path.of(options.data());
         int workers = options.parallelism();
-        // the same engine warm-up as the single-JVM L1, at the workers' batch and thread count: the
-        // MiniCluster runs in this JVM, so the timed job starts with compiled engine code, as L1 does
-        InMemoryDataset warmUpData = InMemoryDataset.fashionMnist(data, "train").head(BATCH * 150);
-        TrainingWorkloads.warmUp(() -> Models.lenet5(1, Kernels.create(options.threads())), BATCH / workers, warmUpData,
-                false, options);
         Configuration conf = new Configuration();
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         conf.set(TaskManagerOptions.NUM_TASK_SLOTS, workers);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(workers, conf);
+        Path images = data.resolve("train-images-idx3-ubyte.gz");
+        Path labels = data.resolve("train-labels-idx1-ubyte.gz");
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("parallelism", workers);
+        try (SessionCluster cluster = SessionCluster.start(conf, workers)) {
+            Map<String, Object> cold = null;
+            for (int i = 0; i < REHEARSALS; i++) {
+                Run rehearsal = train(cluster, conf, options, images, labels);
+                cold = cold == null ? rehearsal.rates(options) : cold;
+            }
+            WorkloadRunner.settleJit();
+            Run run = train(cluster, conf, options, images, labels);
+            figures.putAll(run.rates(options));
+            InMemoryDataset test = InMemoryDataset.fashionMnist(data, "t10k");
+            figures.put("test_acc_epoch1", accuracy(run.endOfEpoch1(), test));
+            figures.put("test_acc_epoch3", accuracy(run.last(), test));
+            figures.put("samples_applied", run.last().samplesApplied());
+            for (Map.Entry<String, Object> e : cold.entrySet()) {
+                figures.put("cold_" + e.getKey(), e.getValue());
+            }
+            figures.put("rehearsal_jobs", REHEARSALS);
+        }
+        return figures;
+    }
+
+    /** A finished L1 job: its snapshots by version and its wall time. */
+    private record Run(List<ModelSnapshot> snapshots, double wallSeconds) {
+        ModelSnapshot endOfEpoch1() {
+            return lastUpTo(snapshots, EPOCH_SIZE);
+        }
+
+        ModelSnapshot last() {
+            return snapshots.get(snapshots.size() - 1);
+        }
+
+        Map<String, Object> rates(WorkloadRunner.Options options) {
+            Map<String, Object> rates = new LinkedHashMap<>();
+            rates.put("train_img_s_epoch1_steady", rate(first(snapshots, 20L * BATCH), endOfEpoch1()));
+            if (options.epochs() > 1) {
+                rates.put("train_img_s_epochs2_3", rate(endOfEpoch1(), last()));
+            }
+            rates.put("wall_s_3_epochs_train", WorkloadRunner.round(wallSeconds, 2));
+            return rates;
+        }
+    }
+
+    /** Runs the L1 job on {@code cluster} over the given IDX files. */
+    private static Run train(SessionCluster cluster, Configuration conf, WorkloadRunner.Options options, Path images,
+                             Path labels) throws Exception {
+        int workers = options.parallelism();
+        StreamExecutionEnvironment env = cluster.environment(conf, workers);
         SampleSpec spec = SampleSpec.builder().feature("input", DType.FLOAT32, 1, 28, 28).classLabel(10).build();
-        DecodedSamples samples = FileSamples.idx(env, data.resolve("train-images-idx3-ubyte.gz").toString(),
-                data.resolve("train-labels-idx1-ubyte.gz").toString(), spec);
+        DecodedSamples samples = FileSamples.idx(env, images.toString(), labels.toString(), spec);
         DataStream<ModelSnapshot> models = DistributedTraining.of(org.streamdl.examples.FashionMnistDemo.recipe())
                 .parallelism(workers).globalBatchSize(BATCH).epochs(options.epochs())
                 .threadsPerWorker(options.threads()).maxBatchDelay(Duration.ZERO)
-                                                                                .snapshotEverySteps(SNAPSHOT_EVERY_STEPS).build()
+                .snapshotEverySteps(SNAPSHOT_EVERY_STEPS).build()
                 .train(samples.samples());
         DataStream.Collector<ModelSnapshot> collector = new DataStream.Collector<>();
         models.collectAsync(collector);
@@ -73,23 +126,7 @@ final class FlinkTrainingWorkloads {
         job.getJobExecutionResult().get();
         double wall = (System.nanoTime() - start) / 1e9;
         snapshots.sort(Comparator.comparingLong(ModelSnapshot::version));
-
-        InMemoryDataset test = InMemoryDataset.fashionMnist(data, "t10k");
-        int epochSize = 60_000;
-        ModelSnapshot warm = first(snapshots, 20L * BATCH);
-        ModelSnapshot endOfEpoch1 = lastUpTo(snapshots, epochSize);
-        ModelSnapshot last = snapshots.get(snapshots.size() - 1);
-        Map<String, Object> figures = new LinkedHashMap<>();
-        figures.put("parallelism", workers);
-        figures.put("train_img_s_epoch1_steady", rate(warm, endOfEpoch1));
-        if (options.epochs() > 1) {
-            figures.put("train_img_s_epochs2_3", rate(endOfEpoch1, last));
-        }
-        figures.put("test_acc_epoch1", accuracy(endOfEpoch1, test));
-        figures.put("test_acc_epoch3", accuracy(last, test));
-        figures.put("wall_s_3_epochs_train", WorkloadRunner.round(wall, 2));
-        figures.put("samples_applied", last.samplesApplied());
-        return figures;
+        return new Run(snapshots, wall);
     }
 
     private static ModelSnapshot first(List<ModelSnapshot> snapshots, long samples) {
