@@ -15,7 +15,6 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_scales_mask;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
 
 import java.util.Arrays;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
@@ -101,31 +100,20 @@ final class InputQuantization {
             } else {
                 this.plainCodes = handles.memory(plainCodesMd, backend.engine());
                 handles.bind(plainCodes, scratch.allocate(DType.UINT8, dnnl_memory_desc_get_size(plainCodesMd)));
-                this.relayout = reorder(plainCodesMd, codesMd, null);
+                this.relayout = handles.reorder(plainCodesMd, codesMd, backend.engine(), null);
             }
         } else {
             dnnl_primitive_attr attr = new dnnl_primitive_attr();
             handles.check(dnnl_primitive_attr_create(attr), "dnnl_primitive_attr_create");
             handles.own(attr);
             handles.check(dnnl_primitive_attr_set_scales_mask(attr, DNNL_ARG_DST, 0), "dnnl_primitive_attr_set_scales_mask");
-            this.first = reorder(floatsMd, codesMd, attr);
+            this.first = handles.reorder(floatsMd, codesMd, backend.engine(), attr);
             this.scaleMemory = handles.memory(handles.desc(new long[] {1}, dnnl_f32, org.bytedeco.dnnl.global.dnnl.dnnl_a),
                     backend.engine());
             this.relayout = null;
             this.plainCodes = null;
         }
         handles.check(dnnl_memory_set_data_handle(scaleMemory, scale), "dnnl_memory_set_data_handle");
-    }
-
-    private dnnl_primitive reorder(dnnl_memory_desc from, dnnl_memory_desc to, dnnl_primitive_attr attr) {
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        handles.check(dnnl_reorder_primitive_desc_create(pd, from, backend.engine(), to, backend.engine(), attr),
-                "dnnl_reorder_primitive_desc_create");
-        handles.own(pd);
-        dnnl_primitive p = new dnnl_primitive();
-        handles.check(dnnl_primitive_create(p, pd), "dnnl_primitive_create");
-        handles.own(p);
-        return p;
     }
 
     /** Quantizes {@code x} with the current scale; returns the memory of the codes. */

@@ -4,16 +4,13 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_DST;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
 
 import java.nio.ByteBuffer;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive;
-import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
@@ -54,19 +51,8 @@ final class Layout {
         this.internal = handles.memory(preferred, backend.engine());
         this.buffer = scratch.allocate(DType.UINT8, dnnl_memory_desc_get_size(preferred));
         handles.bind(internal, buffer);
-        this.toInternal = input ? reorder(userMd, preferred) : null;
-        this.toUser = output ? reorder(preferred, userMd) : null;
-    }
-
-    private dnnl_primitive reorder(dnnl_memory_desc from, dnnl_memory_desc to) {
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        handles.check(dnnl_reorder_primitive_desc_create(pd, from, backend.engine(), to, backend.engine(), null),
-                "dnnl_reorder_primitive_desc_create");
-        handles.own(pd);
-        dnnl_primitive p = new dnnl_primitive();
-        handles.check(dnnl_primitive_create(p, pd), "dnnl_primitive_create");
-        handles.own(p);
-        return p;
+        this.toInternal = input ? handles.reorder(userMd, preferred, backend.engine(), null) : null;
+        this.toUser = output ? handles.reorder(preferred, userMd, backend.engine(), null) : null;
     }
 
     boolean reorders() {

@@ -75,6 +75,18 @@ final class Native implements AutoCloseable {
         return mem;
     }
 
+    /** A reorder primitive from {@code from} to {@code to} (with {@code attr}, or none when null), owned here. */
+    dnnl_primitive reorder(dnnl_memory_desc from, dnnl_memory_desc to, dnnl_engine engine, dnnl_primitive_attr attr) {
+        dnnl_primitive_desc pd = new dnnl_primitive_desc();
+        check(org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create(pd, from, engine, to, engine, attr),
+                "dnnl_reorder_primitive_desc_create");
+        own(pd);
+        dnnl_primitive p = new dnnl_primitive();
+        check(org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create(p, pd), "dnnl_primitive_create");
+        own(p);
+        return p;
+    }
+
     void own(dnnl_primitive_desc pd) {
         destroyers.push(() -> dnnl_primitive_desc_destroy(pd));
     }
