@@ -32,12 +32,12 @@ import org.streamdl.tensor.Tensor;
  * The first step of an int8 layer fed float32: writes round(x / scale), saturated, into the codes
  * buffer and layout the int8 primitive reads; the scale is read from {@code scale} at each call.
  *
- * <p>oneDNN's scaled reorder does it in one primitive, but slowly: 40 µs
- * for a 256×784 batch on one thread, and no faster on two, where a binary division writing u8
- * takes 12 µs with the same codes. So a large input is divided by a binary primitive, and when the
- * int8 primitive wants another layout (a blocked or channels-last convolution input) the codes are
- * then reordered as bytes, a quarter of the float traffic. A small input keeps the single reorder:
- * below a few thousand elements the start-up of a second primitive costs more than it saves.
+ * <p>oneDNN's scaled reorder does it in one primitive, but slowly: 40 µs for a 256×784 batch on one
+ * thread and no faster on two, where a binary division writing u8 takes 12 µs with the same codes.
+ * So a large input is divided by a binary primitive, and when the int8 primitive wants another
+ * layout (a blocked or channels-last convolution input) the codes are then reordered as bytes, a
+ * quarter of the float traffic. A small input keeps the single reorder: below a few thousand
+ * elements the division's parallel start-up costs more than it saves.
  */
 final class InputQuantization {
     /** Elements from which the binary division beats the scaled reorder (measured: 1×784 no, 8×784 yes). */
