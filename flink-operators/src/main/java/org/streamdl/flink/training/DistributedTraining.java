@@ -127,7 +127,14 @@ public final class DistributedTraining {
             return this;
         }
 
-        /** How many steps a worker may run ahead of the newest weights it holds; 0 is synchronous. */
+        /**
+         * How many steps a worker may run ahead of the newest weights it holds; 0 is synchronous. A
+         * gradient computed on weights s steps old acts like extra momentum, so a recipe tuned for
+         * synchronous training wants less momentum or a lower rate: L1's SGD (rate 0.05, momentum
+         * 0.9) at P=2 reached 0.82 test accuracy with staleness 1 instead of 0.87, and diverged
+         * with staleness 2. On two cores it was no faster either; it pays where a step's round
+         * trip is long against its compute.
+         */
         public Builder maxStaleness(int steps) {
             check(steps >= 0, "maxStaleness must be >= 0 but was %s", steps);
             this.maxStaleness = steps;
