@@ -39,7 +39,8 @@ public final class Evaluation {
         return (double) correct / n;
     }
 
-    static long countCorrect(Tensor logits, Tensor labels) {
+    /** How many rows of {@code logits} (rows, classes) have their largest value at the row's label. */
+    public static long countCorrect(Tensor logits, Tensor labels) {
         int rows = (int) logits.shape().dim(0);
         int classes = (int) logits.shape().dim(1);
         FloatBuffer p = logits.buffer().asFloatBuffer();
