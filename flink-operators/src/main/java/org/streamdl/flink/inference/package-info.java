@@ -1,4 +1,4 @@
 /**
- * Micro-batched scoring operators and model hot-swap.
+ * Micro-batched scoring ({@link org.streamdl.flink.inference.Predictor}); model hot-swap is to come.
  */
 package org.streamdl.flink.inference;

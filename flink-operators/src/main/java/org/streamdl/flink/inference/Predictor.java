@@ -1,0 +1,158 @@
+package org.streamdl.flink.inference;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Arrays;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.model.Model;
+import org.streamdl.flink.connector.records.DeadLetter;
+import org.streamdl.flink.connector.records.Prediction;
+import org.streamdl.flink.connector.records.Sample;
+import org.streamdl.flink.connector.serialization.StreamDLTypes;
+import org.streamdl.flink.training.ModelBytes;
+
+/**
+ * Micro-batched scoring: a stream of samples becomes a stream of predictions from a model file.
+ *
+ * <pre>{@code
+ * Predictor.Result scored = Predictor.fromFile("s3://models/lenet5.sdlm", 1, 28, 28)
+ *     .maxBatchSize(256).maxBatchDelay(Duration.ofMillis(5))
+ *     .build()
+ *     .predict(samples);
+ * scored.predictions().sinkTo(...);
+ * scored.deadLetters().sinkTo(...);   // samples whose features the model cannot take, with the reason
+ * }</pre>
+ *
+ * <p>Each subtask collects samples until it has {@code maxBatchSize} of them or the oldest has
+ * waited {@code maxBatchDelay}, then runs the batch through the model once. Before each checkpoint
+ * barrier the open batch is scored, so no sample waits in state and a transactional sink downstream
+ * gives exactly-once predictions. The model file is read and checked when the job is built (a bad
+ * file is refused before anything runs) and read again by each subtask from the same path, which
+ * may be any file system Flink reaches.
+ */
+public final class Predictor {
+    private final String modelPath;
+    private final long[] featureShape;
+    private final int maxBatchSize;
+    private final Duration maxBatchDelay;
+    private final int threads;
+    private final long modelVersion;
+
+    private Predictor(Builder b) {
+        this.modelPath = b.modelPath;
+        this.featureShape = b.featureShape;
+        this.maxBatchSize = b.maxBatchSize;
+        this.maxBatchDelay = b.maxBatchDelay;
+        this.threads = b.threads;
+        this.modelVersion = b.modelVersion;
+    }
+
+    /** The predictions and the samples that could not be scored. */
+    public record Result(SingleOutputStreamOperator<Prediction> predictions, DataStream<DeadLetter> deadLetters) {}
+
+    /**
+     * A predictor of the model file at {@code path}, for samples whose single feature is float32 of
+     * {@code featureShape} (one sample, without the batch axis).
+     */
+    public static Builder fromFile(String path, long... featureShape) {
+        return new Builder(path, featureShape);
+    }
+
+    public Result predict(DataStream<Sample> samples) {
+        SingleOutputStreamOperator<Prediction> predictions = samples
+                .transform("predict " + new Path(modelPath).getName(), StreamDLTypes.PREDICTION, operator())
+                .name("predict " + new Path(modelPath).getName());
+        return new Result(predictions, predictions.getSideOutput(PredictorOperator.DEAD_LETTERS));
+    }
+
+    PredictorOperator operator() {
+        return new PredictorOperator(modelPath, featureShape, maxBatchSize, maxBatchDelay.toMillis(), threads, modelVersion);
+    }
+
+    public static final class Builder {
+        private final String modelPath;
+        private final long[] featureShape;
+        private int maxBatchSize = 256;
+        private Duration maxBatchDelay = Duration.ofMillis(10);
+        private int threads = 1;
+        private long modelVersion = -1;
+
+        private Builder(String modelPath, long[] featureShape) {
+            if (modelPath == null || modelPath.isBlank()) {
+                throw new IllegalArgumentException("the model path is empty");
+            }
+            if (featureShape.length == 0 || Arrays.stream(featureShape).anyMatch(d -> d < 1)) {
+                throw new IllegalArgumentException("feature shape must have extents >= 1 but was " + Arrays.toString(featureShape));
+            }
+            this.modelPath = modelPath;
+            this.featureShape = featureShape.clone();
+        }
+
+        /** The most samples in one batch (default 256). */
+        public Builder maxBatchSize(int count) {
+            check(count >= 1, "maxBatchSize must be >= 1 but was " + count);
+            this.maxBatchSize = count;
+            return this;
+        }
+
+        /** The longest a sample waits for its batch to fill (default 10 ms); zero scores each sample as it comes. */
+        public Builder maxBatchDelay(Duration delay) {
+            check(delay != null && !delay.isNegative(), "maxBatchDelay must be >= 0 but was " + delay);
+            this.maxBatchDelay = delay;
+            return this;
+        }
+
+        /** oneDNN threads per subtask (default 1: parallelism across subtasks serves throughput better). */
+        public Builder threads(int count) {
+            check(count >= 1, "threads must be >= 1 but was " + count);
+            this.threads = count;
+            return this;
+        }
+
+        /** The version predictions carry (default: the model file's {@code training.version}, else 0). */
+        public Builder modelVersion(long version) {
+            check(version >= 0, "modelVersion must be >= 0 but was " + version);
+            this.modelVersion = version;
+            return this;
+        }
+
+        /** Reads and checks the model file, and that the model takes the feature shape; a bad file fails here. */
+        public Predictor build() {
+            Path path = new Path(modelPath);
+            byte[] bytes;
+            try {
+                bytes = PredictorOperator.readModelFile(modelPath);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("model file " + modelPath + " cannot be read: " + e.getMessage(), e);
+            }
+            org.streamdl.dnn.model.ModelFile.Contents contents;
+            try {
+                contents = ModelBytes.read(bytes, path.getName(), Kernels.create(1, Kernels.Preference.REFERENCE));
+            } catch (IOException e) {
+                throw new IllegalArgumentException(e.getMessage(), e);
+            }
+            try (Model model = contents.model()) {
+                PredictorOperator.checkTakes(model, featureShape, modelPath);
+            }
+            if (modelVersion < 0) {
+                String trained = contents.provenance().get("training.version");
+                try {
+                    modelVersion = trained == null ? 0 : Long.parseLong(trained);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("model file " + modelPath + ": provenance training.version is '"
+                            + trained + "', not a number");
+                }
+            }
+            return new Predictor(this);
+        }
+
+        private static void check(boolean ok, String message) {
+            if (!ok) {
+                throw new IllegalArgumentException(message);
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+package org.streamdl.flink.inference;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+import org.streamdl.dnn.Context;
+import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.model.Model;
+import org.streamdl.flink.connector.formats.AvroSampleFormat;
+import org.streamdl.flink.connector.records.DeadLetter;
+import org.streamdl.flink.connector.records.Origin;
+import org.streamdl.flink.connector.records.Prediction;
+import org.streamdl.flink.connector.records.Sample;
+import org.streamdl.flink.connector.records.TensorValue;
+import org.streamdl.flink.connector.serialization.StreamDLTypes;
+import org.streamdl.flink.training.ModelBytes;
+import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Shape;
+import org.streamdl.tensor.Tensor;
+
+/**
+ * Collects samples into batches and scores each batch with one forward pass ({@link Predictor}).
+ * Holds no state across checkpoints: the open batch is scored before each barrier.
+ */
+final class PredictorOperator extends AbstractStreamOperator<Prediction> implements OneInputStreamOperator<Sample, Prediction> {
+    private static final long serialVersionUID = 1L;
+
+    static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("predictor-dead-letters", StreamDLTypes.DEAD_LETTER);
+
+    private final String modelPath;
+    private final long[] featureShape;
+    private final int maxBatchSize;
+    private final long maxBatchDelayMillis;
+    private final int threads;
+    private final long modelVersion;
+
+    private transient Model model;
+    private transient List<Sample> batch;
+    private transient long[] receivedAt;
+    private transient boolean timerSet;
+    private transient Counter predictions;
+    private transient Counter deadLetters;
+    private transient Histogram batchSizes;
+    private transient Histogram queueDelayMillis;
+    private transient Histogram latencyMillis;
+
+    PredictorOperator(String modelPath, long[] featureShape, int maxBatchSize, long maxBatchDelayMillis, int threads,
+                      long modelVersion) {
+        this.modelPath = modelPath;
+        this.featureShape = featureShape.clone();
+        this.maxBatchSize = maxBatchSize;
+        this.maxBatchDelayMillis = maxBatchDelayMillis;
+        this.threads = threads;
+        this.modelVersion = modelVersion;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        model = ModelBytes.read(readModelFile(modelPath), new Path(modelPath).getName(), Kernels.create(threads)).model();
+        batch = new ArrayList<>(maxBatchSize);
+        receivedAt = new long[maxBatchSize];
+        var metrics = getMetricGroup();
+        predictions = metrics.counter("predictions");
+        deadLetters = metrics.counter("deadLetters");
+        metrics.meter("predictionsPerSecond", new MeterView(predictions));
+        batchSizes = metrics.histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
+        queueDelayMillis = metrics.histogram("queueDelayMillis", new DescriptiveStatisticsHistogram(1000));
+        latencyMillis = metrics.histogram("latencyMillis", new DescriptiveStatisticsHistogram(1000));
+        metrics.gauge("modelVersion", () -> modelVersion);
+    }
+
+    @Override
+    public void processElement(StreamRecord<Sample> element) throws Exception {
+        Sample sample = element.getValue();
+        String problem = problemWith(sample);
+        if (problem != null) {
+            deadLetters.inc();
+            output.collect(DEAD_LETTERS, new StreamRecord<>(new DeadLetter(AvroSampleFormat.encode(sample),
+                    Origin.other("predict " + modelPath), problem, System.currentTimeMillis())));
+            return;
+        }
+        long now = getProcessingTimeService().getCurrentProcessingTime();
+        receivedAt[batch.size()] = now;
+        batch.add(sample);
+        if (batch.size() >= maxBatchSize || maxBatchDelayMillis == 0) {
+            score();
+        } else if (!timerSet) {
+            timerSet = true;
+            getProcessingTimeService().registerTimer(now + maxBatchDelayMillis, this::onDelay);
+        }
+    }
+
+    private void onDelay(long time) throws Exception {
+        timerSet = false;
+        if (batch.isEmpty()) {
+            return;
+        }
+        long due = receivedAt[0] + maxBatchDelayMillis;
+        if (time >= due) {
+            score();
+        } else {   // the batch the timer was set for left full; this one started later
+            timerSet = true;
+            getProcessingTimeService().registerTimer(due, this::onDelay);
+        }
+    }
+
+    /** Why {@code sample} cannot be scored, naming its key and shape; null when it can. */
+    private String problemWith(Sample sample) {
+        if (sample.features().size() != 1) {
+            return "sample '" + sample.key() + "' has features " + sample.features().keySet() + "; the model takes one";
+        }
+        TensorValue feature = sample.singleFeature();
+        if (feature.dtype() != DType.FLOAT32 || !Arrays.equals(feature.shape(), featureShape)) {
+            return "sample '" + sample.key() + "': feature is " + feature.dtype() + " " + Arrays.toString(feature.shape())
+                    + " but the model takes FLOAT32 " + Arrays.toString(featureShape);
+        }
+        return null;
+    }
+
+    private void score() {
+        int n = batch.size();
+        if (n == 0) {
+            return;
+        }
+        long start = getProcessingTimeService().getCurrentProcessingTime();
+        try (Allocator step = model.allocator().newChild("predict", Long.MAX_VALUE / 4)) {
+            long[] dims = new long[featureShape.length + 1];
+            dims[0] = n;
+            System.arraycopy(featureShape, 0, dims, 1, featureShape.length);
+            Tensor x = step.allocateUninitialized(DType.FLOAT32, Shape.of(dims));
+            int rowBytes = (int) (x.elementCount() / n * Float.BYTES);
+            for (int i = 0; i < n; i++) {
+                x.buffer().put(i * rowBytes, batch.get(i).singleFeature().bytes());
+            }
+            Tensor y = model.network().forward(x, Context.inference(step, model.kernels()));
+            float[] outputs = org.streamdl.tensor.ops.Convert.toFloatArray(y);
+            int classes = outputs.length / n;
+            long done = getProcessingTimeService().getCurrentProcessingTime();
+            for (int i = 0; i < n; i++) {
+                Sample sample = batch.get(i);
+                int best = 0;
+                for (int j = 1; j < classes; j++) {
+                    if (outputs[i * classes + j] > outputs[i * classes + best]) {
+                        best = j;
+                    }
+                }
+                float[] row = Arrays.copyOfRange(outputs, i * classes, (i + 1) * classes);
+                output.collect(new StreamRecord<>(new Prediction(sample.key(), Map.of("output", TensorValue.ofFloats(row, classes)),
+                        best, row[best], modelVersion, sample.eventTime(), receivedAt[i], done)));
+                latencyMillis.update(done - receivedAt[i]);
+            }
+            queueDelayMillis.update(start - receivedAt[0]);
+            batchSizes.update(n);
+            predictions.inc(n);
+        }
+        batch.clear();
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        score();   // nothing waits in state: every sample before the barrier is answered before it
+    }
+
+    @Override
+    public void finish() throws Exception {
+        score();
+        super.finish();
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (model != null) {
+                model.close();
+            }
+        } finally {
+            super.close();
+        }
+    }
+
+    /** The bytes of the model file at {@code path}, on any file system Flink reaches. */
+    static byte[] readModelFile(String path) throws IOException {
+        Path p = new Path(path);
+        try (var in = FileSystem.get(p.toUri()).open(p)) {
+            return in.readAllBytes();
+        }
+    }
+
+    /**
+     * Checks that {@code model} takes one sample of {@code featureShape} and answers (1, k): a
+     * model and feature shape that do not fit are refused when the job is built.
+     */
+    static void checkTakes(Model model, long[] featureShape, String modelPath) {
+        long[] dims = new long[featureShape.length + 1];
+        dims[0] = 1;
+        System.arraycopy(featureShape, 0, dims, 1, featureShape.length);
+        try (Allocator step = model.allocator().newChild("check", Long.MAX_VALUE / 4)) {
+            Tensor y;
+            try {
+                y = model.network().forward(step.allocate(DType.FLOAT32, Shape.of(dims)), Context.inference(step, model.kernels()));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("model file " + modelPath + " does not take samples of shape "
+                        + Arrays.toString(featureShape) + ": " + e.getMessage(), e);
+            }
+            if (y.rank() != 2 || y.shape().dim(0) != 1 || y.dtype() != DType.FLOAT32) {
+                throw new IllegalArgumentException("model file " + modelPath + " answers " + y.dtype() + " " + y.shape()
+                        + " for one sample; a predictor needs float32 (1, outputs)");
+            }
+        }
+    }
+}
