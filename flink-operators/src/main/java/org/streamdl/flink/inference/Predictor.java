@@ -9,13 +9,15 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.model.Model;
 import org.streamdl.flink.connector.records.DeadLetter;
+import org.streamdl.flink.connector.records.ModelSnapshot;
 import org.streamdl.flink.connector.records.Prediction;
 import org.streamdl.flink.connector.records.Sample;
 import org.streamdl.flink.connector.serialization.StreamDLTypes;
 import org.streamdl.flink.training.ModelBytes;
 
 /**
- * Micro-batched scoring: a stream of samples becomes a stream of predictions from a model file.
+ * Micro-batched scoring: a stream of samples becomes a stream of predictions, from a model file or
+ * from a stream of model versions (hot swap, {@link #fromStream}).
  *
  * <pre>{@code
  * Predictor.Result scored = Predictor.fromFile("s3://models/lenet5.sdlm", 1, 28, 28)
@@ -34,7 +36,8 @@ import org.streamdl.flink.training.ModelBytes;
  * may be any file system Flink reaches.
  */
 public final class Predictor {
-    private final String modelPath;
+    private final String modelPath;                    // or null, with models
+    private final DataStream<ModelSnapshot> models;    // or null, with modelPath
     private final long[] featureShape;
     private final int maxBatchSize;
     private final Duration maxBatchDelay;
@@ -43,6 +46,7 @@ public final class Predictor {
 
     private Predictor(Builder b) {
         this.modelPath = b.modelPath;
+        this.models = b.models;
         this.featureShape = b.featureShape;
         this.maxBatchSize = b.maxBatchSize;
         this.maxBatchDelay = b.maxBatchDelay;
@@ -58,36 +62,58 @@ public final class Predictor {
      * {@code featureShape} (one sample, without the batch axis).
      */
     public static Builder fromFile(String path, long... featureShape) {
-        return new Builder(path, featureShape);
+        if (path == null || path.isBlank()) {
+            throw new IllegalArgumentException("the model path is empty");
+        }
+        return new Builder(path, null, featureShape);
+    }
+
+    /**
+     * A predictor of the newest model on {@code models} (for example {@link
+     * org.streamdl.flink.training.DistributedTraining}'s snapshots, or model files from Kafka), for
+     * samples whose single feature is float32 of {@code featureShape}. Every subtask gets every
+     * model. Samples that arrive before the first model wait for it in state; a newer version
+     * replaces the current one between batches, without a restart; a model that cannot take the
+     * samples is refused and the current one kept. Predictions carry the version that answered.
+     */
+    public static Builder fromStream(DataStream<ModelSnapshot> models, long... featureShape) {
+        if (models == null) {
+            throw new IllegalArgumentException("the model stream is null");
+        }
+        return new Builder(null, models, featureShape);
     }
 
     public Result predict(DataStream<Sample> samples) {
-        SingleOutputStreamOperator<Prediction> predictions = samples
-                .transform("predict " + new Path(modelPath).getName(), StreamDLTypes.PREDICTION, operator())
-                .name("predict " + new Path(modelPath).getName());
-        return new Result(predictions, predictions.getSideOutput(PredictorOperator.DEAD_LETTERS));
+        String name = modelPath != null ? "predict " + new Path(modelPath).getName() : "predict (models from a stream)";
+        SingleOutputStreamOperator<Prediction> predictions = modelPath != null
+                ? samples.transform(name, StreamDLTypes.PREDICTION, fileOperator())
+                : samples.connect(models.broadcast()).transform(name, StreamDLTypes.PREDICTION, streamOperator());
+        return new Result(predictions, predictions.getSideOutput(BatchingPredictorOperator.DEAD_LETTERS));
     }
 
-    PredictorOperator operator() {
-        return new PredictorOperator(modelPath, featureShape, maxBatchSize, maxBatchDelay.toMillis(), threads, modelVersion);
+    FilePredictorOperator fileOperator() {
+        return new FilePredictorOperator(modelPath, modelVersion, featureShape, maxBatchSize, maxBatchDelay.toMillis(), threads);
+    }
+
+    StreamPredictorOperator streamOperator() {
+        return new StreamPredictorOperator("model", featureShape, maxBatchSize, maxBatchDelay.toMillis(), threads);
     }
 
     public static final class Builder {
         private final String modelPath;
+        private final DataStream<ModelSnapshot> models;
         private final long[] featureShape;
         private int maxBatchSize = 256;
         private Duration maxBatchDelay = Duration.ofMillis(10);
         private int threads = 1;
         private long modelVersion = -1;
 
-        private Builder(String modelPath, long[] featureShape) {
-            if (modelPath == null || modelPath.isBlank()) {
-                throw new IllegalArgumentException("the model path is empty");
-            }
+        private Builder(String modelPath, DataStream<ModelSnapshot> models, long[] featureShape) {
             if (featureShape.length == 0 || Arrays.stream(featureShape).anyMatch(d -> d < 1)) {
                 throw new IllegalArgumentException("feature shape must have extents >= 1 but was " + Arrays.toString(featureShape));
             }
             this.modelPath = modelPath;
+            this.models = models;
             this.featureShape = featureShape.clone();
         }
 
@@ -112,19 +138,23 @@ public final class Predictor {
             return this;
         }
 
-        /** The version predictions carry (default: the model file's {@code training.version}, else 0). */
+        /** The version a model file's predictions carry (default: its {@code training.version}, else 0); streamed models carry their own. */
         public Builder modelVersion(long version) {
             check(version >= 0, "modelVersion must be >= 0 but was " + version);
             this.modelVersion = version;
             return this;
         }
 
-        /** Reads and checks the model file, and that the model takes the feature shape; a bad file fails here. */
+        /** Reads and checks a model file, and that the model takes the feature shape; a bad file fails here. */
         public Predictor build() {
+            if (models != null) {
+                check(modelVersion < 0, "modelVersion applies to a model file; streamed models carry their own version");
+                return new Predictor(this);
+            }
             Path path = new Path(modelPath);
             byte[] bytes;
             try {
-                bytes = PredictorOperator.readModelFile(modelPath);
+                bytes = BatchingPredictorOperator.readModelFile(modelPath);
             } catch (IOException e) {
                 throw new IllegalArgumentException("model file " + modelPath + " cannot be read: " + e.getMessage(), e);
             }
@@ -135,7 +165,7 @@ public final class Predictor {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
             try (Model model = contents.model()) {
-                PredictorOperator.checkTakes(model, featureShape, modelPath);
+                BatchingPredictorOperator.checkTakes(model, featureShape, "model file " + modelPath);
             }
             if (modelVersion < 0) {
                 String trained = contents.provenance().get("training.version");

@@ -89,4 +89,45 @@ class PredictorITCase {
             assertEquals(best, byKey.get("s" + i).predictedClass(), "sample " + i);
         }
     }
+
+    /** Training and scoring in one job: the predictor answers with the models training sends it, as they come. */
+    @Test
+    void aJobScoresWithTheModelsItTrains() throws Exception {
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(2);
+        env.enableCheckpointing(100);
+        DataStream<org.streamdl.flink.connector.records.ModelSnapshot> models =
+                org.streamdl.flink.training.DistributedTraining.of(org.streamdl.flink.training.Blobs.recipe())
+                        .parallelism(2).globalBatchSize(32).epochs(3).snapshotEverySteps(20).build()
+                        .train(env.fromData(StreamDLTypes.SAMPLE, org.streamdl.flink.training.Blobs.samples(1, 2000)
+                                .toArray(new Sample[0])));
+        List<Sample> toScore = org.streamdl.flink.training.Blobs.samples(2, 500);
+        Predictor.Result scored = Predictor.fromStream(models, org.streamdl.flink.training.Blobs.FEATURES)
+                .maxBatchSize(16).maxBatchDelay(Duration.ofMillis(5)).build()
+                .predict(env.fromData(StreamDLTypes.SAMPLE, toScore.toArray(new Sample[0])));
+        DataStream.Collector<Prediction> predictions = new DataStream.Collector<>();
+        DataStream.Collector<org.streamdl.flink.connector.records.ModelSnapshot> versions = new DataStream.Collector<>();
+        scored.predictions().collectAsync(predictions);
+        models.collectAsync(versions);
+        env.execute("train and score");
+
+        java.util.Set<Long> trained = new java.util.HashSet<>();
+        try (var it = versions.getOutput()) {
+            it.forEachRemaining(m -> trained.add(m.version()));
+        }
+        Map<String, Prediction> byKey = new HashMap<>();
+        try (CloseableIterator<Prediction> it = predictions.getOutput()) {
+            it.forEachRemaining(p -> assertEquals(null, byKey.put(p.key(), p), "answered twice: " + p.key()));
+        }
+        assertEquals(500, byKey.size(), "every sample answered once, those before the first model after it came");
+        int correct = 0;
+        for (Prediction p : byKey.values()) {
+            assertTrue(trained.contains(p.modelVersion()), "version " + p.modelVersion() + " is not one training sent: " + trained);
+            correct += p.predictedClass() == org.streamdl.flink.training.Blobs.label(2, Long.parseLong(p.key())) ? 1 : 0;
+        }
+        // measured 485: the samples came before any model, waited, and were answered by the first (640 samples in)
+        assertTrue(correct > 400, correct + "/500 right: the models learned (chance is 50)");
+    }
 }

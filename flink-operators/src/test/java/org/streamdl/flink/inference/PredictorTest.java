@@ -63,7 +63,7 @@ class PredictorTest {
     private OneInputStreamOperatorTestHarness<Sample, Prediction> harness(int maxBatch, long delayMillis) throws Exception {
         Predictor p = Predictor.fromFile(modelFile.toString(), IMAGE).maxBatchSize(maxBatch)
                 .maxBatchDelay(Duration.ofMillis(delayMillis)).build();   // the version comes from the file: 17
-        var h = new OneInputStreamOperatorTestHarness<>(p.operator());
+        var h = new OneInputStreamOperatorTestHarness<>(p.fileOperator());
         h.open();
         return h;
     }
@@ -130,7 +130,7 @@ class PredictorTest {
             h.processElement(new StreamRecord<>(wrong));
             h.processElement(new StreamRecord<>(sample(1)));
             assertEquals(1, predictions(h).size(), "with no delay each sample is answered at once");
-            var dead = h.getSideOutput(PredictorOperator.DEAD_LETTERS);
+            var dead = h.getSideOutput(BatchingPredictorOperator.DEAD_LETTERS);
             assertEquals(1, dead.size());
             DeadLetter letter = dead.peek().getValue();
             assertTrue(letter.reason().contains("'odd'") && letter.reason().contains("[784]")

@@ -21,8 +21,8 @@ import org.streamdl.tensor.Shape;
  * A learnable synthetic task for training tests: ten Gaussian clusters in 32 dimensions, sample i
  * fully determined by (seed, i), and a small MLP for it.
  */
-final class Blobs {
-    static final int FEATURES = 32;
+public final class Blobs {
+    public static final int FEATURES = 32;
     static final int CLASSES = 10;
     private static final long CENTER_SEED = 2024;
 
@@ -38,11 +38,11 @@ final class Blobs {
         return new Model(net, allocator, kernels);
     }
 
-    static TrainingRecipe recipe() {
+    public static TrainingRecipe recipe() {
         return TrainingRecipe.of("blobs", Blobs::mlp, SoftmaxCrossEntropy::new, state -> new Sgd(state, 0.05, 0.9));
     }
 
-    static int label(long seed, long index) {
+    public static int label(long seed, long index) {
         return (int) Math.floorMod(index * 7919 + seed, CLASSES);
     }
 
@@ -61,7 +61,7 @@ final class Blobs {
                 TensorValue.ofFloats(features(seed, index), FEATURES)).labelClass(label(seed, index)).build();
     }
 
-    static List<Sample> samples(long seed, int count) {
+    public static List<Sample> samples(long seed, int count) {
         List<Sample> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             out.add(sample(seed, i));

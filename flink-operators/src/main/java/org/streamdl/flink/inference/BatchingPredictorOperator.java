@@ -12,7 +12,6 @@ import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 import org.streamdl.dnn.Context;
@@ -33,21 +32,22 @@ import org.streamdl.tensor.Tensor;
 
 /**
  * Collects samples into batches and scores each batch with one forward pass ({@link Predictor}).
- * Holds no state across checkpoints: the open batch is scored before each barrier.
+ * The open batch is scored before each checkpoint barrier and before the model changes, so a batch
+ * is never carried across either. Subclasses say where the model comes from.
  */
-final class PredictorOperator extends AbstractStreamOperator<Prediction> implements OneInputStreamOperator<Sample, Prediction> {
+abstract class BatchingPredictorOperator extends AbstractStreamOperator<Prediction> {
     private static final long serialVersionUID = 1L;
 
     static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("predictor-dead-letters", StreamDLTypes.DEAD_LETTER);
 
-    private final String modelPath;
-    private final long[] featureShape;
+    private final String modelName;
+    protected final long[] featureShape;
     private final int maxBatchSize;
     private final long maxBatchDelayMillis;
-    private final int threads;
-    private final long modelVersion;
+    protected final int threads;
 
     private transient Model model;
+    private transient long modelVersion;
     private transient List<Sample> batch;
     private transient long[] receivedAt;
     private transient boolean timerSet;
@@ -57,20 +57,17 @@ final class PredictorOperator extends AbstractStreamOperator<Prediction> impleme
     private transient Histogram queueDelayMillis;
     private transient Histogram latencyMillis;
 
-    PredictorOperator(String modelPath, long[] featureShape, int maxBatchSize, long maxBatchDelayMillis, int threads,
-                      long modelVersion) {
-        this.modelPath = modelPath;
+    BatchingPredictorOperator(String modelName, long[] featureShape, int maxBatchSize, long maxBatchDelayMillis, int threads) {
+        this.modelName = modelName;
         this.featureShape = featureShape.clone();
         this.maxBatchSize = maxBatchSize;
         this.maxBatchDelayMillis = maxBatchDelayMillis;
         this.threads = threads;
-        this.modelVersion = modelVersion;
     }
 
     @Override
     public void open() throws Exception {
         super.open();
-        model = ModelBytes.read(readModelFile(modelPath), new Path(modelPath).getName(), Kernels.create(threads)).model();
         batch = new ArrayList<>(maxBatchSize);
         receivedAt = new long[maxBatchSize];
         var metrics = getMetricGroup();
@@ -83,14 +80,37 @@ final class PredictorOperator extends AbstractStreamOperator<Prediction> impleme
         metrics.gauge("modelVersion", () -> modelVersion);
     }
 
-    @Override
-    public void processElement(StreamRecord<Sample> element) throws Exception {
-        Sample sample = element.getValue();
+    boolean hasModel() {
+        return model != null;
+    }
+
+    long modelVersion() {
+        return modelVersion;
+    }
+
+    /** Scores the open batch with the current model, then answers with {@code next} from now on. */
+    void swapModel(Model next, long version) {
+        score();
+        Model previous = model;
+        model = next;
+        modelVersion = version;
+        if (previous != null) {
+            previous.close();
+        }
+    }
+
+    /** Sends {@code sample} to the dead letters with {@code reason}. */
+    void reject(Sample sample, String reason) {
+        deadLetters.inc();
+        output.collect(DEAD_LETTERS, new StreamRecord<>(new DeadLetter(AvroSampleFormat.encode(sample),
+                Origin.other("predict " + modelName), reason, System.currentTimeMillis())));
+    }
+
+    /** Adds a sample to the open batch (or the dead letters), scoring the batch when it is full. Needs a model. */
+    void accept(Sample sample) throws Exception {
         String problem = problemWith(sample);
         if (problem != null) {
-            deadLetters.inc();
-            output.collect(DEAD_LETTERS, new StreamRecord<>(new DeadLetter(AvroSampleFormat.encode(sample),
-                    Origin.other("predict " + modelPath), problem, System.currentTimeMillis())));
+            reject(sample, problem);
             return;
         }
         long now = getProcessingTimeService().getCurrentProcessingTime();
@@ -131,7 +151,7 @@ final class PredictorOperator extends AbstractStreamOperator<Prediction> impleme
         return null;
     }
 
-    private void score() {
+    void score() {
         int n = batch.size();
         if (n == 0) {
             return;
@@ -193,6 +213,11 @@ final class PredictorOperator extends AbstractStreamOperator<Prediction> impleme
         }
     }
 
+    /** The model of {@code bytes}, a model file named {@code name}, on this operator's kernels. */
+    Model load(byte[] bytes, String name) throws IOException {
+        return ModelBytes.read(bytes, name, Kernels.create(threads)).model();
+    }
+
     /** The bytes of the model file at {@code path}, on any file system Flink reaches. */
     static byte[] readModelFile(String path) throws IOException {
         Path p = new Path(path);
@@ -205,7 +230,7 @@ final class PredictorOperator extends AbstractStreamOperator<Prediction> impleme
      * Checks that {@code model} takes one sample of {@code featureShape} and answers (1, k): a
      * model and feature shape that do not fit are refused when the job is built.
      */
-    static void checkTakes(Model model, long[] featureShape, String modelPath) {
+    static void checkTakes(Model model, long[] featureShape, String what) {
         long[] dims = new long[featureShape.length + 1];
         dims[0] = 1;
         System.arraycopy(featureShape, 0, dims, 1, featureShape.length);
@@ -214,11 +239,11 @@ final class PredictorOperator extends AbstractStreamOperator<Prediction> impleme
             try {
                 y = model.network().forward(step.allocate(DType.FLOAT32, Shape.of(dims)), Context.inference(step, model.kernels()));
             } catch (RuntimeException e) {
-                throw new IllegalArgumentException("model file " + modelPath + " does not take samples of shape "
+                throw new IllegalArgumentException(what + " does not take samples of shape "
                         + Arrays.toString(featureShape) + ": " + e.getMessage(), e);
             }
             if (y.rank() != 2 || y.shape().dim(0) != 1 || y.dtype() != DType.FLOAT32) {
-                throw new IllegalArgumentException("model file " + modelPath + " answers " + y.dtype() + " " + y.shape()
+                throw new IllegalArgumentException(what + " answers " + y.dtype() + " " + y.shape()
                         + " for one sample; a predictor needs float32 (1, outputs)");
             }
         }
