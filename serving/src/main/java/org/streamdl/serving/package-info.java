@@ -1,4 +1,5 @@
 /**
- * The Kafka-to-prediction Flink job: configuration, exactly-once output, metrics, dead letters.
+ * The Kafka-to-prediction job ({@link org.streamdl.serving.ServingJob}): options, exactly-once
+ * output, dead letters.
  */
 package org.streamdl.serving;
