@@ -107,6 +107,16 @@ final class StreamPredictorOperator extends BatchingPredictorOperator
         }
     }
 
+    /** At the end of input, samples still waiting for a model go to the dead letters: none is dropped unanswered. */
+    @Override
+    public void finish() throws Exception {
+        for (Sample s : waiting) {
+            reject(s, "sample '" + s.key() + "': the input ended before any model arrived");
+        }
+        waiting.clear();
+        super.finish();
+    }
+
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);

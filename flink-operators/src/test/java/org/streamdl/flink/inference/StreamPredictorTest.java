@@ -162,6 +162,22 @@ class StreamPredictorTest {
     }
 
     @Test
+    void samplesStillWaitingWhenTheInputEndsBecomeDeadLetters() throws Exception {
+        try (var h = harness(4)) {
+            h.open();
+            h.processElement1(new StreamRecord<>(PredictorTest.sample(0)));
+            h.processElement1(new StreamRecord<>(PredictorTest.sample(1)));
+            h.endInput1();
+            h.endInput2();
+            h.getOperator().finish();
+            var dead = h.getSideOutput(BatchingPredictorOperator.DEAD_LETTERS);
+            assertEquals(2, dead.size());
+            assertEquals("sample 's0': the input ended before any model arrived", dead.peek().getValue().reason());
+            assertEquals(0, predictions(h).size());
+        }
+    }
+
+    @Test
     void aStreamedPredictorTakesNoFixedVersion() {
         assertThrows(IllegalArgumentException.class,
                 () -> Predictor.fromStream(modelStream(), 1, 28, 28).modelVersion(3).build());
