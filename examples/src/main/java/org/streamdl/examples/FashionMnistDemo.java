@@ -38,11 +38,14 @@ import org.streamdl.flink.connector.kafka.KafkaSinks;
 import org.streamdl.flink.connector.kafka.embedded.EmbeddedKafkaBroker;
 import org.streamdl.flink.connector.records.DeadLetter;
 import org.streamdl.flink.connector.records.ModelSnapshot;
+import org.streamdl.flink.connector.records.Prediction;
 import org.streamdl.flink.connector.records.Sample;
 import org.streamdl.flink.connector.records.TensorValue;
 import org.streamdl.flink.training.DistributedTraining;
 import org.streamdl.flink.training.ModelBytes;
 import org.streamdl.flink.training.TrainingRecipe;
+import org.streamdl.serving.ServingConfig;
+import org.streamdl.serving.ServingJob;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
@@ -53,7 +56,9 @@ import org.streamdl.tensor.ops.Convert;
  * in-process Kafka broker (with three malformed records among them), a Flink job on an embedded
  * MiniCluster reads the topic, writes what does not decode to a dead-letter topic (exactly once, with
  * each record's reason) and trains LeNet-5 with two data-parallel workers; the client then reads the
- * dead letters back and scores the final model on the test images.
+ * dead letters back and scores the final model on the test images. Then the serving job scores the
+ * test images again from their own topic with the final model, writing predictions to a topic
+ * exactly once, and the client reads them back: the same accuracy, now through Kafka and Flink.
  *
  * <pre>
  * ./mvnw -q -pl examples -am -DskipTests install exec:exec     # -Ddemo.args="--epochs 3 --train-images 20000"
@@ -62,6 +67,9 @@ import org.streamdl.tensor.ops.Convert;
 public final class FashionMnistDemo {
     static final String TOPIC = "fashion-mnist-train";
     static final String DEAD_LETTERS = "fashion-mnist-dead-letters";
+    static final String TEST_TOPIC = "fashion-mnist-test";
+    static final String PREDICTIONS = "fashion-mnist-predictions";
+    static final String UNSCORABLE = "fashion-mnist-unscorable";
     static final int MALFORMED = 3;
     private static final int BATCH = 128;
 
@@ -111,7 +119,7 @@ public final class FashionMnistDemo {
 
     /** What the run did. */
     record Result(int recordsSent, long samplesApplied, List<DeadLetter> deadLetters, List<ModelSnapshot> snapshots,
-                  double testAccuracy, double trainingSeconds) {}
+                  double testAccuracy, double trainingSeconds, int predictions, double servedAccuracy) {}
 
     private FashionMnistDemo() {}
 
@@ -138,6 +146,8 @@ public final class FashionMnistDemo {
                 r.samplesApplied(), options.epochs(), options.workers(), r.trainingSeconds(),
                 r.samplesApplied() / r.trainingSeconds());
         System.out.printf("test accuracy of the final model on %d images: %.4f%n", options.testImages(), r.testAccuracy());
+        System.out.printf("the serving job scored the %d test images from Kafka topic '%s' into '%s': %d predictions, "
+                + "accuracy %.4f%n", options.testImages(), TEST_TOPIC, PREDICTIONS, r.predictions(), r.servedAccuracy());
     }
 
     private static void requireData(Path data) {
@@ -215,10 +225,62 @@ public final class FashionMnistDemo {
             try (Model model = ModelBytes.read(last.modelFile(), "lenet5-v" + last.version(), Kernels.create(2)).model()) {
                 accuracy = Evaluation.accuracy(model, test, 1000);
             }
-            return new Result(sent, last.samplesApplied(), letters, versions, accuracy, seconds);
+
+            // the trained model serves the test set: Kafka in, the serving job, Kafka out exactly once
+            Path modelFile = checkpoints.resolve("lenet5-final.sdlm");
+            Files.write(modelFile, last.modelFile());
+            broker.createTopic(TEST_TOPIC, options.workers());
+            broker.createTopic(PREDICTIONS, options.workers());
+            broker.createTopic(UNSCORABLE, 1);
+            int[] labels = produceTest(broker.bootstrapServers(), test);
+            System.out.printf("serving the final model: %d test images from '%s' through the serving job%n", test.size(),
+                    TEST_TOPIC);
+            StreamExecutionEnvironment serving = StreamExecutionEnvironment.createLocalEnvironment(options.workers(), conf);
+            ServingJob.define(serving, ServingConfig.parse("--bootstrap-servers", broker.bootstrapServers(),
+                    "--input-topic", TEST_TOPIC, "--predictions-topic", PREDICTIONS, "--dead-letters-topic", UNSCORABLE,
+                    "--model", modelFile.toString(), "--feature-shape", "1,28,28", "--classes", "10",
+                    "--checkpoint-interval-ms", "500", "--stop-at-latest"));
+            serving.execute("StreamDL demo: serving LeNet-5 v" + last.version());
+            int predictions = 0;
+            int correct = 0;
+            for (byte[] value : broker.readCommitted(PREDICTIONS, Duration.ofSeconds(30))) {
+                Prediction p = AvroRecords.decodePrediction(value);
+                predictions++;
+                correct += p.predictedClass() == labels[Integer.parseInt(p.key().substring("test-".length()))] ? 1 : 0;
+            }
+            return new Result(sent, last.samplesApplied(), letters, versions, accuracy, seconds, predictions,
+                    (double) correct / Math.max(1, test.size()));
         } finally {
             deleteRecursively(checkpoints);
         }
+    }
+
+    /** Sends the test images as keyed Avro samples (key {@code test-i}); returns their labels. */
+    private static int[] produceTest(String bootstrapServers, InMemoryDataset test) throws Exception {
+        int[] all = new int[test.size()];
+        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrapServers);
+             Allocator allocator = Allocator.root("demo test images", 64L << 20)) {
+            Tensor images = allocator.allocate(DType.FLOAT32, 1, 1, 28, 28);
+            Tensor label = allocator.allocate(DType.INT32, 1);
+            for (int i = 0; i < test.size(); i++) {
+                test.fill(new int[] {i}, 0, 1, images, label);
+                all[i] = Convert.toIntArray(label)[0];
+                Sample sample = Sample.builder().key("test-" + i)
+                        .feature(Sample.DEFAULT_FEATURE, TensorValue.ofFloats(Convert.toFloatArray(images), 1, 28, 28)).build();
+                producer.send(new ProducerRecord<>(TEST_TOPIC, ("test-" + i).getBytes(), AvroSampleFormat.encode(sample)));
+            }
+            producer.flush();
+        }
+        return all;
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(String bootstrapServers) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
+        return new KafkaProducer<>(p);
     }
 
     private static void deleteRecursively(Path root) throws IOException {
@@ -231,13 +293,8 @@ public final class FashionMnistDemo {
 
     /** Sends the training images as Avro samples, and three records that cannot be samples. */
     private static int produce(String bootstrapServers, InMemoryDataset train) throws Exception {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
         int sent = 0;
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p);
+        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrapServers);
              Allocator allocator = Allocator.root("demo images", 64L << 20)) {
             int chunk = 1000;
             Tensor images = allocator.allocate(DType.FLOAT32, chunk, 1, 28, 28);

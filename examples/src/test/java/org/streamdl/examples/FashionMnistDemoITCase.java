@@ -30,5 +30,8 @@ class FashionMnistDemoITCase {
         assertEquals(versions.stream().sorted().distinct().toList(), versions);
         // 125 steps of batch 128 from the L1 recipe: far above chance (0.1), measured 0.63-0.74 on 3000-6000 images
         assertTrue(r.testAccuracy() > 0.5, "test accuracy " + r.testAccuracy());
+        // the serving job answers every test image once, with the same model: the same accuracy (to a tie or two)
+        assertEquals(1000, r.predictions());
+        assertEquals(r.testAccuracy(), r.servedAccuracy(), 0.002);
     }
 }
