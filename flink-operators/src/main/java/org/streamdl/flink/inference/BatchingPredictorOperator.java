@@ -106,21 +106,25 @@ abstract class BatchingPredictorOperator extends AbstractStreamOperator<Predicti
                 Origin.other("predict " + modelName), reason, System.currentTimeMillis())));
     }
 
-    /** Adds a sample to the open batch (or the dead letters), scoring the batch when it is full. Needs a model. */
+    /** Adds a sample that arrives now to the open batch (or the dead letters), scoring the batch when it is full. Needs a model. */
     void accept(Sample sample) throws Exception {
+        accept(sample, getProcessingTimeService().getCurrentProcessingTime());
+    }
+
+    /** Like {@link #accept(Sample)} for a sample that arrived at {@code arrivedAt} and waited for a model. */
+    void accept(Sample sample, long arrivedAt) throws Exception {
         String problem = problemWith(sample);
         if (problem != null) {
             reject(sample, problem);
             return;
         }
-        long now = getProcessingTimeService().getCurrentProcessingTime();
-        receivedAt[batch.size()] = now;
+        receivedAt[batch.size()] = arrivedAt;
         batch.add(sample);
         if (batch.size() >= maxBatchSize || maxBatchDelayMillis == 0) {
             score();
         } else if (!timerSet) {
             timerSet = true;
-            getProcessingTimeService().registerTimer(now + maxBatchDelayMillis, this::onDelay);
+            getProcessingTimeService().registerTimer(arrivedAt + maxBatchDelayMillis, this::onDelay);
         }
     }
 

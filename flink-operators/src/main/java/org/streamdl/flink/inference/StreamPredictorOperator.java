@@ -31,6 +31,7 @@ final class StreamPredictorOperator extends BatchingPredictorOperator
     private transient ListState<Sample> waitingState;
     private transient ModelSnapshot current;
     private transient List<Sample> waiting;
+    private transient List<Long> waitingSince;   // arrival times; a restored sample counts from the restore
     private transient Counter rejectedModels;
 
     StreamPredictorOperator(String modelName, long[] featureShape, int maxBatchSize, long maxBatchDelayMillis, int threads) {
@@ -46,11 +47,14 @@ final class StreamPredictorOperator extends BatchingPredictorOperator
         waitingState = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("samples-waiting-for-a-model", StreamDLTypes.SAMPLE));
         waiting = new ArrayList<>();
+        waitingSince = new ArrayList<>();
         for (ModelSnapshot m : modelState.get()) {
             current = current == null || m.version() > current.version() ? m : current;
         }
+        long now = getProcessingTimeService().getCurrentProcessingTime();
         for (Sample s : waitingState.get()) {
             waiting.add(s);
+            waitingSince.add(now);
         }
     }
 
@@ -70,6 +74,7 @@ final class StreamPredictorOperator extends BatchingPredictorOperator
             accept(element.getValue());
         } else {
             waiting.add(element.getValue());
+            waitingSince.add(getProcessingTimeService().getCurrentProcessingTime());
         }
     }
 
@@ -101,9 +106,11 @@ final class StreamPredictorOperator extends BatchingPredictorOperator
 
     private void drainWaiting() throws Exception {
         List<Sample> ready = waiting;
+        List<Long> since = waitingSince;
         waiting = new ArrayList<>();
-        for (Sample s : ready) {
-            accept(s);
+        waitingSince = new ArrayList<>();
+        for (int i = 0; i < ready.size(); i++) {
+            accept(ready.get(i), since.get(i));
         }
     }
 
@@ -114,6 +121,7 @@ final class StreamPredictorOperator extends BatchingPredictorOperator
             reject(s, "sample '" + s.key() + "': the input ended before any model arrived");
         }
         waiting.clear();
+        waitingSince.clear();
         super.finish();
     }
 

@@ -83,10 +83,12 @@ class StreamPredictorTest {
     void samplesWaitForTheFirstModelThenANewerOneTakesOverBetweenBatches() throws Exception {
         try (var h = harness(4)) {
             h.open();
+            h.setProcessingTime(100);
             for (int i = 0; i < 3; i++) {
                 h.processElement1(new StreamRecord<>(PredictorTest.sample(i)));
             }
             assertEquals(0, predictions(h).size(), "no model yet");
+            h.setProcessingTime(250);
             h.processElement2(new StreamRecord<>(v1));
             h.processElement1(new StreamRecord<>(PredictorTest.sample(3)));   // fills the batch of 4
             assertEquals(4, predictions(h).size());
@@ -98,6 +100,7 @@ class StreamPredictorTest {
             h.prepareSnapshotPreBarrier(1);
             List<Prediction> out = predictions(h);
             assertEquals(7, out.size());
+            assertEquals(150, out.get(0).latencyMillis(), "the wait for the first model counts in the latency");
             for (int i = 0; i < 7; i++) {
                 assertEquals("s" + i, out.get(i).key());
                 assertAnsweredBy(i < 6 ? v1 : v2, out.get(i), PredictorTest.sample(i));
