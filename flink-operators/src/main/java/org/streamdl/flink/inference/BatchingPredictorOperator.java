@@ -84,10 +84,6 @@ abstract class BatchingPredictorOperator extends AbstractStreamOperator<Predicti
         return model != null;
     }
 
-    long modelVersion() {
-        return modelVersion;
-    }
-
     /** Scores the open batch with the current model, then answers with {@code next} from now on. */
     void swapModel(Model next, long version) {
         score();
