@@ -70,8 +70,6 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
     private final FloatPointer srcScaleValue;
     private final FloatPointer dstScaleValue;
     private final dnnl_exec_arg_t args = new dnnl_exec_arg_t(8);
-    private Tensor packedFrom;
-    private dnnl_memory packed;
 
     private DnnlQuantizedConvPlan(QuantizedConvSpec spec, DnnlBackend backend, Native handles, Allocator scratch,
                                   dnnl_primitive conv, Layout src, InputQuantization quantize, Layout weights, dnnl_memory bias,
@@ -213,10 +211,7 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
         } else {
             codes = src.input(x);
         }
-        if (w != packedFrom || !w.isLive()) {
-            packed = weights.input(w);   // once per weights tensor: quantized weights never change
-            packedFrom = w;
-        }
+        dnnl_memory packed = weights.inputOfImmutable(w);   // reordered once per weights tensor
         handles.bind(wScales, wScaleTensor);
         dnnl_memory convOut = convolved != null ? convolved : dst.output(y);
         int i = 0;

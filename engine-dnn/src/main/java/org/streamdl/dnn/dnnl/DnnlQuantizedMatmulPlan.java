@@ -55,8 +55,6 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
     private final FloatPointer outScaleValue;
     private final dnnl_exec_arg_t args = new dnnl_exec_arg_t(8);
     private final InputQuantization quantize;   // float32 input → codes, when the spec asks for it; else null
-    private Tensor packedFrom;   // the immutable weights tensor behind the packed copy
-    private dnnl_memory packed;
 
     private DnnlQuantizedMatmulPlan(QuantizedMatmulSpec spec, DnnlBackend backend, Native handles, Allocator scratch,
                                     dnnl_primitive primitive, dnnl_memory a, Layout weights, dnnl_memory bias,
@@ -162,11 +160,7 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
         handles.bind(wScales, twScales);
         int i = 0;
         args.position(i++).arg(DNNL_ARG_SRC).memory(codes);
-        if (tw != packedFrom || !tw.isLive()) {
-            packed = weights.input(tw);   // pack once per weights tensor: quantized weights never change
-            packedFrom = tw;
-        }
-        args.position(i++).arg(DNNL_ARG_WEIGHTS).memory(packed);
+        args.position(i++).arg(DNNL_ARG_WEIGHTS).memory(weights.inputOfImmutable(tw));   // packed once per weights tensor
         args.position(i++).arg(DNNL_ARG_DST).memory(c);
         args.position(i++).arg(DNNL_ARG_ATTR_SCALES | DNNL_ARG_SRC).memory(aScale);
         args.position(i++).arg(DNNL_ARG_ATTR_SCALES | DNNL_ARG_WEIGHTS).memory(wScales);

@@ -35,6 +35,7 @@ final class Layout {
     private long changedCalls;            // calls that found the bytes changed (or no snapshot yet)
     private ByteBuffer snapshot;          // the user bytes behind the internal copy, when valid
     private boolean snapshotValid;
+    private Tensor immutableFrom;         // the tensor behind the internal copy, for inputOfImmutable
 
     Layout(DnnlBackend backend, Native handles, Allocator scratch, dnnl_memory_desc userMd, dnnl_memory_desc preferred,
            boolean input, boolean output) {
@@ -62,6 +63,7 @@ final class Layout {
     /** The memory the primitive reads: {@code t} itself, or its copy in the preferred layout. */
     dnnl_memory input(Tensor t) {
         snapshotValid = false;
+        immutableFrom = null;
         return reorderIn(t);
     }
 
@@ -104,6 +106,20 @@ final class Layout {
         } else {
             snapshotValid = false;   // the internal copy no longer matches the snapshot
         }
+        return m;
+    }
+
+    /**
+     * As {@link #input}, for a tensor whose values never change (quantized weights): it is
+     * reordered the first time it is passed and read from the copy while the same live tensor comes
+     * back, so another tensor is the way to use other values.
+     */
+    dnnl_memory inputOfImmutable(Tensor t) {
+        if (t == immutableFrom && t.isLive()) {
+            return internal == null ? user : internal;
+        }
+        dnnl_memory m = input(t);
+        immutableFrom = t;
         return m;
     }
 

@@ -56,11 +56,7 @@ public final class QuantizedConv2d implements Layer {
             throw new IllegalArgumentException(Checks.format("%s: expected input (N, %s, H, W) but got %s", this,
                     template.inChannels(), x.shape()));
         }
-        boolean floatInput = x.dtype() == DType.FLOAT32;
-        if (!floatInput && x.dtype() != inputType) {
-            throw new IllegalArgumentException(Checks.format("%s: expected float32 or %s input but got %s",
-                    this, inputType, x.dtype()));
-        }
+        boolean floatInput = QuantizedLinear.takesFloat(this, x, inputType);
         QuantizedConvSpec spec = lastSpec;
         if (spec == null || !spec.inputShape().equals(x.shape()) || spec.floatInput() != floatInput) {
             spec = QuantizedConvSpec.of(template.withInput(x.shape()), inputType).withOutput(outputType)

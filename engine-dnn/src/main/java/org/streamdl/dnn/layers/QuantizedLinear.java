@@ -56,11 +56,7 @@ public final class QuantizedLinear implements Layer {
         if (x.rank() != 2 || x.shape().dim(1) != in) {
             throw new IllegalArgumentException(Checks.format("%s: expected input (N, %s) but got %s", this, in, x.shape()));
         }
-        boolean floatInput = x.dtype() == DType.FLOAT32;   // the kernel quantizes it on the way in
-        if (!floatInput && x.dtype() != inputType) {
-            throw new IllegalArgumentException(Checks.format("%s: expected float32 or %s input but got %s",
-                    this, inputType, x.dtype()));
-        }
+        boolean floatInput = takesFloat(this, x, inputType);
         Tensor codes = x.contiguous(ctx.step());
         QuantizedMatmulSpec spec = lastSpec;
         if (spec == null || spec.m() != x.shape().dim(0) || spec.floatInput() != floatInput) {
@@ -81,6 +77,19 @@ public final class QuantizedLinear implements Layer {
     @Override
     public List<NamedTensor> buffers() {
         return int8Buffers(name, weights, scales, bias);
+    }
+
+    /**
+     * Whether an int8 layer's input {@code x} is float32, which its kernel quantizes on the way in;
+     * otherwise it must already be codes of {@code inputType}.
+     */
+    static boolean takesFloat(Layer layer, Tensor x, DType inputType) {
+        boolean floatInput = x.dtype() == DType.FLOAT32;
+        if (!floatInput && x.dtype() != inputType) {
+            throw new IllegalArgumentException(Checks.format("%s: expected float32 or %s input but got %s",
+                    layer, inputType, x.dtype()));
+        }
+        return floatInput;
     }
 
     /** How an int8 layer's tensors are named in the model file: {@code .weight_int8}, {@code .weight_scales}, {@code .bias}. */

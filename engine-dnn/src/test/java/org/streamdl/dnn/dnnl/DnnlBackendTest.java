@@ -340,6 +340,14 @@ class DnnlBackendTest {
             } else {
                 assertWithinOneCode(expected, actual);
             }
+            Tensor other = codes(DType.INT8, 7, 19, 70);   // another weights tensor is packed anew
+            r.execute(x, aScale, other, scales, b, outScale, expected);
+            d.execute(x, aScale, other, scales, b, outScale, actual);
+            if (output == DType.FLOAT32) {
+                assertClose(expected, actual, Tolerance.rtolAtol(1e-5, 1e-4));
+            } else {
+                assertWithinOneCode(expected, actual);
+            }
         }
     }
 

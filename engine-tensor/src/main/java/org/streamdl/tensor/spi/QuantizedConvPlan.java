@@ -1,6 +1,5 @@
 package org.streamdl.tensor.spi;
 
-import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Tensor;
 
