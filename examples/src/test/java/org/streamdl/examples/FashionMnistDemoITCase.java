@@ -5,11 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.streamdl.flink.connector.records.DeadLetter;
 import org.streamdl.flink.connector.records.ModelSnapshot;
+import org.junit.jupiter.api.Timeout;
 
 /** The demo end to end on 4,000 images: every record trained once per epoch or dead-lettered with its reason. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)   // a stalled job fails here instead of hanging the build
 class FashionMnistDemoITCase {
 
     @Test

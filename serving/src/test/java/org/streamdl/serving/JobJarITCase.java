@@ -7,14 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The job JAR for {@code flink run} (built in {@code package}, so checked in {@code verify}): it
  * starts the serving job and carries StreamDL, the Kafka connector and oneDNN, and nothing a Flink
  * installation already has, which would clash with it.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)   // a stalled job fails here instead of hanging the build
 class JobJarITCase {
     @Test
     void theJobJarCarriesWhatTheClusterLacksAndNothingItHas() throws Exception {

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -38,8 +39,10 @@ import org.streamdl.flink.connector.records.TensorValue;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.Rng;
 import org.streamdl.tensor.ops.Convert;
+import org.junit.jupiter.api.Timeout;
 
 /** The serving job against an in-process Kafka broker on a MiniCluster with two slots. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)   // a stalled job fails here instead of hanging the build
 class ServingJobITCase {
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()

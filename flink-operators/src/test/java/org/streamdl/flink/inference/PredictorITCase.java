@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -28,8 +29,10 @@ import org.streamdl.flink.connector.records.Prediction;
 import org.streamdl.flink.connector.records.Sample;
 import org.streamdl.flink.connector.records.TensorValue;
 import org.streamdl.flink.connector.serialization.StreamDLTypes;
+import org.junit.jupiter.api.Timeout;
 
 /** The predictor on a MiniCluster with two slots, checkpointing, and bounded input. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)   // a stalled job fails here instead of hanging the build
 class PredictorITCase {
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()

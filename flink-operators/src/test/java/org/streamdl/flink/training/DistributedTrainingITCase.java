@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.functions.MapFunction;
@@ -43,8 +44,10 @@ import org.streamdl.flink.connector.records.Sample;
 import org.streamdl.flink.connector.serialization.StreamDLTypes;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.Tensor;
+import org.junit.jupiter.api.Timeout;
 
 /** The training loop on a MiniCluster with two slots: equivalence, online progress, exactly-once recovery. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)   // a stalled job fails here instead of hanging the build
 class DistributedTrainingITCase {
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()

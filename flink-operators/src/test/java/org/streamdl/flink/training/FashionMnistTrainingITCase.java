@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -29,12 +30,14 @@ import org.streamdl.flink.connector.files.FileSamples;
 import org.streamdl.flink.connector.formats.SampleSpec;
 import org.streamdl.flink.connector.records.ModelSnapshot;
 import org.streamdl.tensor.DType;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The L1 recipe (LeNet-5, SGD 0.05 with momentum 0.9, batch 128, 3 epochs) on a Fashion-MNIST
  * slice, read from IDX files by a Flink source and trained by two workers, against the same recipe
  * in one JVM.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)   // a stalled job fails here instead of hanging the build
 class FashionMnistTrainingITCase {
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()

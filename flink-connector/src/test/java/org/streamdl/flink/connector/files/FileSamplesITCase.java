@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
@@ -29,8 +30,10 @@ import org.streamdl.flink.connector.records.Sample;
 import org.streamdl.flink.connector.decode.DecodedSamples;
 import org.streamdl.flink.connector.formats.IdxSampleFormat;
 import org.streamdl.tensor.DType;
+import org.junit.jupiter.api.Timeout;
 
 /** File sources on a MiniCluster with two slots and generic (Kryo) types disabled. */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)   // a stalled job fails here instead of hanging the build
 class FileSamplesITCase {
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.functions.RichMapFunction;
@@ -41,12 +42,14 @@ import org.streamdl.flink.connector.records.DeadLetter;
 import org.streamdl.flink.connector.records.Prediction;
 import org.streamdl.flink.connector.records.Sample;
 import org.streamdl.flink.connector.records.TensorValue;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Kafka in, Kafka out, on a MiniCluster with the in-process broker: every record produced comes
  * out as a sample or a dead letter with the right reason, and predictions written exactly-once
  * survive an injected failure without loss or duplicates for a read_committed reader.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)   // a stalled job fails here instead of hanging the build
 class KafkaSamplesITCase {
     @RegisterExtension
     static final MiniClusterExtension CLUSTER = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
