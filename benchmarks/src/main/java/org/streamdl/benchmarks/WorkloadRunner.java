@@ -139,7 +139,7 @@ public final class WorkloadRunner {
         try (Allocator allocator = Allocator.root("G1", 64L << 20);
              Backend backend = org.streamdl.dnn.dnnl.DnnlBackend.create(options.threads())
                      .<Backend>map(b -> b).orElseGet(() -> ReferenceBackend.create(options.threads()));
-             MatmulPlan plan = backend.planMatmul(MatmulSpec.of(Shape.of(size, size), Shape.of(size, size))).orElseThrow()) {
+             MatmulPlan plan = backend.planMatmul(MatmulSpec.of(Shape.of(size, size), Shape.of(size, size)), allocator).orElseThrow()) {
             Tensor a = allocator.allocate(DType.FLOAT32, size, size);
             Tensor b = allocator.allocate(DType.FLOAT32, size, size);
             Tensor c = allocator.allocate(DType.FLOAT32, size, size);

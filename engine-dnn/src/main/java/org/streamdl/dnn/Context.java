@@ -10,6 +10,11 @@ import org.streamdl.tensor.Rng;
  */
 public record Context(Allocator step, boolean training, Kernels kernels, Rng rng) {
 
+    /** A context is one pass: the plans it uses stay cached until the next context begins its own. */
+    public Context {
+        kernels.beginPass();
+    }
+
     public static Context training(Allocator step, Kernels kernels, Rng rng) {
         return new Context(step, true, kernels, rng);
     }

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -23,11 +24,21 @@ import java.util.Map;
  * {@code -Dstreamdl.memory.debug=true} (or {@link #root(String, long, boolean)}) each allocation
  * records where it was made, and those sites appear in leak and use-after-free reports.
  *
+ * <p>Limits and memory: an allocator's bytes are the direct memory its live tensors occupy, counted as
+ * the size-class buffers they sit in (at most a quarter more than the tensor bytes, see
+ * {@link #classBytes}). A root's limit is a real bound; a child made with {@link #newChild(String)} is
+ * bounded only by its ancestors. Freed buffers stay in the tree's pool for reuse, within caps described
+ * at {@link #pooledBytes()}. When a limit is reached, or the JVM's direct memory is exhausted, the
+ * allocation fails with an {@link OutOfTensorMemoryException} that names the allocator, its limit, what
+ * it holds and the biggest holders.
+ *
  * <p>Thread-safe: an allocator tree shares one lock, so operators on different threads may allocate
  * from one root.
  */
 public final class Allocator implements AutoCloseable {
     public static final String DEBUG_PROPERTY = "streamdl.memory.debug";
+    /** The limit of a child that has none of its own: it is bounded by its ancestors' limits. */
+    public static final long NO_OWN_LIMIT = Long.MAX_VALUE;
 
     private final String name;
     private final Allocator parent;
@@ -49,7 +60,7 @@ public final class Allocator implements AutoCloseable {
         this.limitBytes = limitBytes;
         this.recordSites = recordSites;
         this.lock = parent == null ? new Object() : parent.lock;
-        this.pool = parent == null ? new BufferPool(Math.min(limitBytes, BufferPool.DEFAULT_LIMIT_BYTES)) : parent.pool;
+        this.pool = parent == null ? new BufferPool(limitBytes) : parent.pool;
     }
 
     /** A root allocator; records allocation sites when {@value #DEBUG_PROPERTY} is {@code true}. */
@@ -59,6 +70,14 @@ public final class Allocator implements AutoCloseable {
 
     public static Allocator root(String name, long limitBytes, boolean recordAllocationSites) {
         return new Allocator(name, null, limitBytes, recordAllocationSites);
+    }
+
+    /**
+     * A child bounded only by this allocator's limit and its ancestors': for the parts of an owner's
+     * memory (a model's plans, one step's temporaries) whose share of the owner's limit is not fixed.
+     */
+    public Allocator newChild(String childName) {
+        return newChild(childName, NO_OWN_LIMIT);
     }
 
     /** A child whose allocations also count against this allocator's limit. */
@@ -102,24 +121,48 @@ public final class Allocator implements AutoCloseable {
     }
 
     private Storage allocateStorage(long bytes, DType dtype, Shape shape, boolean zeroed) {
+        int capacity = DirectMemory.classCapacity(bytes);
         synchronized (lock) {
             checkOpen();
-            reserve(bytes);
+            reserve(bytes, capacity);
             try {
                 Throwable site = recordSites ? new Throwable("allocated here") : null;
-                ByteBuffer raw = pool.take(DirectMemory.rawCapacity(bytes));
+                ByteBuffer raw = pool.take(capacity);
                 if (raw == null) {
-                    raw = DirectMemory.allocateRaw(bytes);      // new direct memory is zeroed by the JDK
+                    raw = allocateFromSystem(bytes, capacity);   // new direct memory is zeroed by the JDK
                 } else if (zeroed) {
                     DirectMemory.zero(raw);
+                }
+                if (!zeroed && recordSites) {
+                    DirectMemory.poison(raw);   // debug mode: a kernel that reads what it never wrote sees NaNs
                 }
                 Storage storage = new Storage(this, bytes, dtype, shape, site, raw);
                 live.put(storage, Boolean.TRUE);
                 return storage;
-            } catch (RuntimeException | OutOfMemoryError e) {
-                release(bytes);
+            } catch (RuntimeException e) {
+                release(capacity);
                 throw e;
             }
+        }
+    }
+
+    private ByteBuffer allocateFromSystem(long bytes, int capacity) {
+        try {
+            return DirectMemory.allocate(capacity);
+        } catch (OutOfMemoryError full) {
+            Allocator root = this;
+            while (root.parent != null) {
+                root = root.parent;
+            }
+            OutOfTensorMemoryException e = new OutOfTensorMemoryException(Checks.format(
+                    "allocator '%s': cannot allocate %s: the JVM's direct memory is exhausted (%s of %s reserved by the"
+                            + " process, none of it pooled now; raise -XX:MaxDirectMemorySize, on Flink"
+                            + " taskmanager.memory.task.off-heap.size); '%s' holds %s of its %s limit%s",
+                    path(), bytesToString(bytes), bytesToString(DirectMemory.reservedBytes()),
+                    bytesToString(DirectMemory.LIMIT_BYTES), root.name, bytesToString(root.usedBytes),
+                    bytesToString(root.limitBytes), root.biggestHolders()));
+            e.initCause(full);
+            throw e;
         }
     }
 
@@ -127,24 +170,69 @@ public final class Allocator implements AutoCloseable {
     private void recycle(Storage storage) {
         ByteBuffer raw = storage.release();
         if (raw != null) {
-            release(storage.byteSize());
+            release(raw.capacity());
             pool.give(raw);
         }
     }
 
-    private void reserve(long bytes) {
+    private void reserve(long bytes, int capacity) {
         for (Allocator a = this; a != null; a = a.parent) {
-            if (a.usedBytes + bytes > a.limitBytes) {
-                String over = a == this ? "" : Checks.format(" (its ancestor '%s' is full)", a.name);
+            if (a.usedBytes + capacity > a.limitBytes) {
+                String over = a == this ? "" : Checks.format(" (its ancestor '%s' is full)", a.path());
                 throw new OutOfTensorMemoryException(Checks.format(
-                        "allocator '%s'%s: cannot allocate %s, %s of %s in use",
-                        name, over, bytesToString(bytes), bytesToString(a.usedBytes), bytesToString(a.limitBytes)));
+                        "allocator '%s'%s: cannot allocate %s, %s of %s in use%s",
+                        path(), over, bytesToString(bytes), bytesToString(a.usedBytes), bytesToString(a.limitBytes),
+                        a.biggestHolders()));
             }
         }
         for (Allocator a = this; a != null; a = a.parent) {
-            a.usedBytes += bytes;
+            a.usedBytes += capacity;
             a.peakBytes = Math.max(a.peakBytes, a.usedBytes);
         }
+    }
+
+    /**
+     * The direct memory a tensor of {@code bytes} occupies: its size class, with room for the alignment.
+     * This is what {@link #usedBytes()} counts.
+     */
+    public static long classBytes(long bytes) {
+        return DirectMemory.classCapacity(bytes);
+    }
+
+    /** The JVM's direct memory limit ({@code -XX:MaxDirectMemorySize}, else the maximum heap size). */
+    public static long directMemoryLimitBytes() {
+        return DirectMemory.LIMIT_BYTES;
+    }
+
+    /** Direct memory the JVM has handed out to the whole process, StreamDL's and other libraries'. */
+    public static long directMemoryReservedBytes() {
+        return DirectMemory.reservedBytes();
+    }
+
+    /**
+     * The three largest holders under this allocator, for messages: its children (with what they hold,
+     * their own children included) and its own largest tensors. Empty when it holds nothing.
+     */
+    private String biggestHolders() {
+        List<String> holders = new ArrayList<>();
+        List<Allocator> byUse = new ArrayList<>(children);
+        byUse.sort((x, y) -> Long.compare(y.usedBytes, x.usedBytes));
+        for (Allocator child : byUse.subList(0, Math.min(3, byUse.size()))) {
+            if (child.usedBytes > 0) {
+                holders.add(Checks.format("'%s' %s", child.path(), bytesToString(child.usedBytes)));
+            }
+        }
+        List<Storage> tensors = new ArrayList<>(live.keySet());
+        tensors.sort((x, y) -> Long.compare(y.byteSize(), x.byteSize()));
+        for (Storage t : tensors.subList(0, Math.min(3, tensors.size()))) {
+            holders.add(Checks.format("%s in '%s' %s", t.description(), path(), bytesToString(t.byteSize())));
+        }
+        return holders.isEmpty() ? "" : "; biggest holders: " + String.join(", ", holders);
+    }
+
+    /** {@code lenet5/plans}: the names from the root down to this allocator. */
+    public String path() {
+        return parent == null ? name : parent.path() + "/" + name;
     }
 
     private void release(long bytes) {
@@ -159,6 +247,19 @@ public final class Allocator implements AutoCloseable {
             if (live.remove(storage) != null) {
                 recycle(storage);
             }
+        }
+    }
+
+    /**
+     * Frees every tensor this allocator holds, keeping it open (its children are left alone): scratch
+     * memory of a plan is reused call after call this way, without an allocator per call.
+     */
+    public void freeAll() {
+        synchronized (lock) {
+            for (Storage s : live.keySet()) {
+                recycle(s);
+            }
+            live.clear();
         }
     }
 
@@ -183,6 +284,15 @@ public final class Allocator implements AutoCloseable {
         }
     }
 
+    /**
+     * Bytes of freed buffers the tree keeps for reuse, not counted in {@link #usedBytes()}: at most
+     * 64 MiB and a quarter of the root's limit per tree, at most a quarter of the JVM's direct memory
+     * across all trees, and all of it released before an allocation would pass the JVM's limit.
+     */
+    public long pooledBytes() {
+        return pool.heldBytes();
+    }
+
     public boolean isClosed() {
         synchronized (lock) {
             return closed;
@@ -203,7 +313,9 @@ public final class Allocator implements AutoCloseable {
 
     private void describe(StringBuilder sb, String indent) {
         sb.append(indent).append("allocator '").append(name).append("': ")
-                .append(bytesToString(usedBytes)).append(" of ").append(bytesToString(limitBytes)).append(" in use\n");
+                .append(bytesToString(usedBytes))
+                .append(limitBytes == NO_OWN_LIMIT ? " in use (no limit of its own)" : " of " + bytesToString(limitBytes) + " in use")
+                .append('\n');
         for (Storage s : live.keySet()) {
             sb.append(indent).append("  ").append(s.description()).append(", ").append(bytesToString(s.byteSize()));
             Throwable site = s.allocationSite();
@@ -254,7 +366,7 @@ public final class Allocator implements AutoCloseable {
             if (parent != null) {
                 parent.children.remove(this);
             } else {
-                pool.clear();
+                pool.close();
             }
             if (leaked != null) {
                 throw new IllegalStateException(Checks.format(
@@ -292,7 +404,7 @@ public final class Allocator implements AutoCloseable {
             value /= 1024;
             unit++;
         }
-        return String.format(java.util.Locale.ROOT, "%.1f %s", value, units[unit]);
+        return String.format(Locale.ROOT, "%.1f %s", value, units[unit]);
     }
 
     @Override

@@ -24,14 +24,14 @@ class AllocatorTest {
     void accountsBytesAndReleasesThemOnClose() {
         try (Allocator root = Allocator.root("root", 1 << 20)) {
             Tensor t = root.allocate(DType.FLOAT32, 10, 10);
-            assertEquals(400, root.usedBytes());
+            assertEquals(512, root.usedBytes());          // 400 bytes, aligned, in the 512-byte class
             try (Allocator step = root.newChild("step", 1 << 10)) {
                 step.allocate(DType.INT32, 100);
-                assertEquals(400, step.usedBytes());
-                assertEquals(800, root.usedBytes());
+                assertEquals(512, step.usedBytes());
+                assertEquals(1024, root.usedBytes());
             }
-            assertEquals(400, root.usedBytes());
-            assertEquals(800, root.peakBytes());
+            assertEquals(512, root.usedBytes());
+            assertEquals(1024, root.peakBytes());
             t.close();
             assertEquals(0, root.usedBytes());
         }
@@ -43,20 +43,20 @@ class AllocatorTest {
             root.allocate(DType.FLOAT32, 255L << 18);       // 255 MiB
             OutOfTensorMemoryException e = assertThrows(OutOfTensorMemoryException.class,
                     () -> root.allocate(DType.FLOAT32, 3L << 19)); // 1.5 MiB
-            assertEquals("allocator 'train-step': cannot allocate 6.0 MiB, 255.0 MiB of 256.0 MiB in use",
-                    e.getMessage());
-            assertEquals(255L << 20, root.usedBytes());
+            assertEquals("allocator 'train-step': cannot allocate 6.0 MiB, 256.0 MiB of 256.0 MiB in use;"
+                    + " biggest holders: float32 tensor (66846720) in 'train-step' 255.0 MiB", e.getMessage());
+            assertEquals(256L << 20, root.usedBytes());   // 255 MiB sits in the 256 MiB class
         }
     }
 
     @Test
     void childrenCountAgainstTheirParentsLimit() {
-        try (Allocator model = Allocator.root("model", 1000);
+        try (Allocator model = Allocator.root("model", 4096);
              Allocator step = model.newChild("step", 10_000)) {
-            model.allocate(DType.INT8, 900);
+            model.allocate(DType.INT8, 3000);
             OutOfTensorMemoryException e = assertThrows(OutOfTensorMemoryException.class,
-                    () -> step.allocate(DType.INT8, 200));
-            assertTrue(e.getMessage().startsWith("allocator 'step' (its ancestor 'model' is full)"), e.getMessage());
+                    () -> step.allocate(DType.INT8, 1000));
+            assertTrue(e.getMessage().startsWith("allocator 'model/step' (its ancestor 'model' is full)"), e.getMessage());
             assertEquals(0, step.usedBytes());
         }
     }
@@ -95,7 +95,7 @@ class AllocatorTest {
         try (Allocator a = Allocator.root("debug", 1 << 20, true)) {
             a.allocate(DType.UINT8, 3);
             String live = a.describeLive();
-            assertTrue(live.startsWith("allocator 'debug': 3 B of 1.0 MiB in use\n"), live);
+            assertTrue(live.startsWith("allocator 'debug': 256 B of 1.0 MiB in use\n"), live);
             assertTrue(live.contains("uint8 tensor (3), 3 B, allocated at " + getClass().getName()
                     + ".debugModeRecordsWhereLiveTensorsCameFrom"), live);
         }

@@ -17,6 +17,7 @@ import org.bytedeco.dnnl.global.dnnl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.streamdl.tensor.Checks;
+import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.spi.Backend;
 import org.streamdl.tensor.spi.Conv2dPlan;
@@ -154,39 +155,39 @@ public final class DnnlBackend implements Backend {
     }
 
     @Override
-    public Optional<MatmulPlan> planMatmul(MatmulSpec spec) {
+    public Optional<MatmulPlan> planMatmul(MatmulSpec spec, Allocator memory) {
         Checks.state(!closed, "the dnnl backend is closed");
-        return spec.dtype() == DType.FLOAT64 ? Optional.empty() : DnnlMatmulPlan.create(this, spec);
+        return spec.dtype() == DType.FLOAT64 ? Optional.empty() : DnnlMatmulPlan.create(this, spec, memory);
     }
 
     @Override
-    public Optional<Conv2dPlan> planConv2d(Conv2dSpec spec) {
+    public Optional<Conv2dPlan> planConv2d(Conv2dSpec spec, Allocator memory) {
         Checks.state(!closed, "the dnnl backend is closed");
-        return spec.dtype() != DType.FLOAT32 ? Optional.empty() : DnnlConv2dPlan.create(this, spec);
+        return spec.dtype() != DType.FLOAT32 ? Optional.empty() : DnnlConv2dPlan.create(this, spec, memory);
     }
 
     @Override
-    public Optional<Pool2dPlan> planPool2d(Pool2dSpec spec) {
+    public Optional<Pool2dPlan> planPool2d(Pool2dSpec spec, Allocator memory) {
         Checks.state(!closed, "the dnnl backend is closed");
         return spec.dtype() != DType.FLOAT32 ? Optional.empty() : DnnlPool2dPlan.create(this, spec);
     }
 
     @Override
-    public Optional<ConvPoolPlan> planConvPool(ConvPoolSpec spec) {
+    public Optional<ConvPoolPlan> planConvPool(ConvPoolSpec spec, Allocator memory) {
         Checks.state(!closed, "the dnnl backend is closed");
-        return spec.conv().dtype() != DType.FLOAT32 ? Optional.empty() : DnnlConvPoolPlan.create(this, spec);
+        return spec.conv().dtype() != DType.FLOAT32 ? Optional.empty() : DnnlConvPoolPlan.create(this, spec, memory);
     }
 
     @Override
-    public Optional<org.streamdl.tensor.spi.QuantizedMatmulPlan> planQuantizedMatmul(org.streamdl.tensor.spi.QuantizedMatmulSpec spec) {
+    public Optional<org.streamdl.tensor.spi.QuantizedMatmulPlan> planQuantizedMatmul(org.streamdl.tensor.spi.QuantizedMatmulSpec spec, Allocator memory) {
         Checks.state(!closed, "the dnnl backend is closed");
-        return DnnlQuantizedMatmulPlan.create(this, spec);
+        return DnnlQuantizedMatmulPlan.create(this, spec, memory);
     }
 
     @Override
-    public Optional<org.streamdl.tensor.spi.QuantizedConvPlan> planQuantizedConv(org.streamdl.tensor.spi.QuantizedConvSpec spec) {
+    public Optional<org.streamdl.tensor.spi.QuantizedConvPlan> planQuantizedConv(org.streamdl.tensor.spi.QuantizedConvSpec spec, Allocator memory) {
         Checks.state(!closed, "the dnnl backend is closed");
-        return DnnlQuantizedConvPlan.create(this, spec);
+        return DnnlQuantizedConvPlan.create(this, spec, memory);
     }
 
     @Override

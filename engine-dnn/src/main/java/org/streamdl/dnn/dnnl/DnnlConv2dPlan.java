@@ -52,7 +52,8 @@ final class DnnlConv2dPlan implements Conv2dPlan {
     private final Conv2dSpec spec;
     private final DnnlBackend backend;
     private final Native handles;
-    private final Allocator scratch;
+    private final Allocator scratch;          // what the plan keeps: the weights in the preferred layout
+    private final Allocator calls;            // what one call needs: activations in the preferred layouts
     private final dnnl_primitive_desc forwardPd;
     private final dnnl_primitive forward;
     private final dnnl_memory_desc[] plain;      // src, weights, bias (or null), dst in our layouts
@@ -76,12 +77,13 @@ final class DnnlConv2dPlan implements Conv2dPlan {
         this.backend = backend;
         this.handles = handles;
         this.scratch = scratch;
+        this.calls = scratch.newChild("calls");
         this.forwardPd = forwardPd;
         this.forward = forward;
         this.plain = plain;
-        this.fwdSrc = new Layout(backend, handles, scratch, plain[0], query(forwardPd, dnnl_query_src_md), true, false);
-        this.fwdWeights = new Layout(backend, handles, scratch, plain[1], query(forwardPd, dnnl_query_weights_md), true, false);
-        this.fwdDst = new Layout(backend, handles, scratch, plain[3], query(forwardPd, dnnl_query_dst_md), false, true);
+        this.fwdSrc = new Layout(backend, handles, calls, plain[0], query(forwardPd, dnnl_query_src_md), true, false);
+        this.fwdWeights = Layout.persistent(backend, handles, scratch, plain[1], query(forwardPd, dnnl_query_weights_md));
+        this.fwdDst = new Layout(backend, handles, calls, plain[3], query(forwardPd, dnnl_query_dst_md), false, true);
         this.bias = plain[2] == null ? null : handles.memory(plain[2], backend.engine());
     }
 
@@ -89,10 +91,10 @@ final class DnnlConv2dPlan implements Conv2dPlan {
         return dnnl_primitive_desc_query_md(pd, what, 0);
     }
 
-    static Optional<Conv2dPlan> create(DnnlBackend backend, Conv2dSpec spec) {
+    static Optional<Conv2dPlan> create(DnnlBackend backend, Conv2dSpec spec, Allocator memory) {
         backend.enterCreation(spec.flops());
         Native handles = new Native(spec);
-        Allocator scratch = Allocator.root("dnnl " + spec, Long.MAX_VALUE / 4);
+        Allocator scratch = memory.newChild("dnnl " + spec);
         try {
             dnnl_memory_desc[] plain = descs(handles, spec);
             dnnl_memory_desc[] any = anyDescs(handles, spec);
@@ -156,6 +158,14 @@ final class DnnlConv2dPlan implements Conv2dPlan {
 
     @Override
     public void forward(Tensor x, Tensor w, Tensor b, Tensor y) {
+        try {
+            runForward(x, w, b, y);
+        } finally {
+            calls.freeAll();   // the call's layout buffers go back to the pool
+        }
+    }
+
+    private void runForward(Tensor x, Tensor w, Tensor b, Tensor y) {
         Conv2dPlan.check(spec, "x", spec.inputShape(), x);
         Conv2dPlan.check(spec, "w", spec.weightShape(), w);
         Conv2dPlan.check(spec, "y", spec.outputShape(), y);
@@ -175,6 +185,14 @@ final class DnnlConv2dPlan implements Conv2dPlan {
 
     @Override
     public void backwardData(Tensor dy, Tensor w, Tensor dx) {
+        try {
+            runBackwardData(dy, w, dx);
+        } finally {
+            calls.freeAll();   // the call's layout buffers go back to the pool
+        }
+    }
+
+    private void runBackwardData(Tensor dy, Tensor w, Tensor dx) {
         Conv2dPlan.check(spec, "dy", spec.outputShape(), dy);
         Conv2dPlan.check(spec, "w", spec.weightShape(), w);
         Conv2dPlan.check(spec, "dx", spec.inputShape(), dx);
@@ -187,9 +205,9 @@ final class DnnlConv2dPlan implements Conv2dPlan {
                     any[0], any[1], any[3], g.strides, g.dilates, g.padding, g.padding, forwardPd, null),
                     "dnnl_convolution_backward_data_primitive_desc_create");
             handles.own(pd);
-            bwdDataDiffDst = new Layout(backend, handles, scratch, plain[3], query(pd, dnnl_query_diff_dst_md), true, false);
-            bwdDataWeights = new Layout(backend, handles, scratch, plain[1], query(pd, dnnl_query_weights_md), true, false);
-            bwdDataDiffSrc = new Layout(backend, handles, scratch, plain[0], query(pd, dnnl_query_diff_src_md), false, true);
+            bwdDataDiffDst = new Layout(backend, handles, calls, plain[3], query(pd, dnnl_query_diff_dst_md), true, false);
+            bwdDataWeights = new Layout(backend, handles, calls, plain[1], query(pd, dnnl_query_weights_md), true, false);
+            bwdDataDiffSrc = new Layout(backend, handles, calls, plain[0], query(pd, dnnl_query_diff_src_md), false, true);
             backwardData = new dnnl_primitive();
             handles.check(dnnl_primitive_create(backwardData, pd), "dnnl_primitive_create");
             handles.own(backwardData);
@@ -204,6 +222,14 @@ final class DnnlConv2dPlan implements Conv2dPlan {
 
     @Override
     public void backwardWeights(Tensor x, Tensor dy, Tensor dw, Tensor db) {
+        try {
+            runBackwardWeights(x, dy, dw, db);
+        } finally {
+            calls.freeAll();   // the call's layout buffers go back to the pool
+        }
+    }
+
+    private void runBackwardWeights(Tensor x, Tensor dy, Tensor dw, Tensor db) {
         Conv2dPlan.check(spec, "x", spec.inputShape(), x);
         Conv2dPlan.check(spec, "dy", spec.outputShape(), dy);
         Conv2dPlan.check(spec, "dw", spec.weightShape(), dw);
@@ -216,9 +242,9 @@ final class DnnlConv2dPlan implements Conv2dPlan {
                     dnnl_convolution_direct, any[0], any[1], plain[2], any[3], g.strides, g.dilates, g.padding,
                     g.padding, forwardPd, null), "dnnl_convolution_backward_weights_primitive_desc_create");
             handles.own(pd);
-            bwdWeightsSrc = new Layout(backend, handles, scratch, plain[0], query(pd, dnnl_query_src_md), true, false);
-            bwdWeightsDiffDst = new Layout(backend, handles, scratch, plain[3], query(pd, dnnl_query_diff_dst_md), true, false);
-            bwdWeightsDiffWeights = new Layout(backend, handles, scratch, plain[1], query(pd, dnnl_query_diff_weights_md),
+            bwdWeightsSrc = new Layout(backend, handles, calls, plain[0], query(pd, dnnl_query_src_md), true, false);
+            bwdWeightsDiffDst = new Layout(backend, handles, calls, plain[3], query(pd, dnnl_query_diff_dst_md), true, false);
+            bwdWeightsDiffWeights = new Layout(backend, handles, calls, plain[1], query(pd, dnnl_query_diff_weights_md),
                     false, true);
             backwardWeights = new dnnl_primitive();
             handles.check(dnnl_primitive_create(backwardWeights, pd), "dnnl_primitive_create");
@@ -249,6 +275,7 @@ final class DnnlConv2dPlan implements Conv2dPlan {
         }
         args.close();
         handles.close();
+        calls.close();
         scratch.close();
     }
 

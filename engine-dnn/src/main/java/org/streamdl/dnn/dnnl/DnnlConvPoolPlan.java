@@ -68,13 +68,15 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
     private final ConvPoolSpec spec;
     private final DnnlBackend backend;
     private final Native handles;
-    private final Allocator scratch;
+    private final Allocator scratch;          // what the plan keeps: the weights in the preferred layout
+    private final Allocator calls;            // what one call needs: activations in the preferred layouts
     private final dnnl_primitive_desc convPd;
     private final dnnl_primitive_desc poolTrainingPd;
     private final dnnl_primitive conv;
     private final dnnl_primitive poolTraining;
     private final dnnl_memory_desc blockedMd;      // the convolution's output layout
     private final long blockedBytes;
+    private final Shape blockedBuffer;             // blockedBytes as a uint8 shape, for per-call buffers
     private final long poolWorkspaceBytes;
     private final Layout x;
     private final Layout w;
@@ -86,12 +88,10 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
     private final dnnl_exec_arg_t args = new dnnl_exec_arg_t(5);
     private dnnl_primitive poolInference;
     private Layout yInference;
-    private Tensor inferenceBuffer;
     private Backward backward;
-    private Tensor maskedDy;
 
     /** The backward primitives and layouts, built on the first backward pass. */
-    private record Backward(dnnl_primitive pool, Layout dy, dnnl_memory diffBlocked, Tensor diffBuffer,
+    private record Backward(dnnl_primitive pool, Layout dy, dnnl_memory diffBlocked,
                             dnnl_primitive weights, Layout weightsSrc, Layout weightsDiffDst, Layout diffWeights,
                             dnnl_primitive data, Layout dataDiffDst, Layout dataWeights, Layout diffSrc) {}
 
@@ -102,6 +102,7 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
         this.backend = backend;
         this.handles = handles;
         this.scratch = scratch;
+        this.calls = scratch.newChild("calls");
         this.convPd = convPd;
         this.conv = conv;
         this.poolTrainingPd = poolTrainingPd;
@@ -109,11 +110,12 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
         this.plain = plain;
         this.blockedMd = query(convPd, dnnl_query_dst_md);
         this.blockedBytes = align(dnnl_memory_desc_get_size(blockedMd));
+        this.blockedBuffer = Shape.of(blockedBytes);
         dnnl_memory_desc wsMd = query(poolTrainingPd, dnnl_query_workspace_md);
         this.poolWorkspaceBytes = wsMd == null || wsMd.isNull() ? 0 : dnnl_memory_desc_get_size(wsMd);
-        this.x = new Layout(backend, handles, scratch, plain[0], query(convPd, dnnl_query_src_md), true, false);
-        this.w = new Layout(backend, handles, scratch, plain[1], query(convPd, dnnl_query_weights_md), true, false);
-        this.y = new Layout(backend, handles, scratch, plain[3], query(poolTrainingPd, dnnl_query_dst_md), false, true);
+        this.x = new Layout(backend, handles, calls, plain[0], query(convPd, dnnl_query_src_md), true, false);
+        this.w = Layout.persistent(backend, handles, scratch, plain[1], query(convPd, dnnl_query_weights_md));
+        this.y = new Layout(backend, handles, calls, plain[3], query(poolTrainingPd, dnnl_query_dst_md), false, true);
         this.bias = plain[2] == null ? null : handles.memory(plain[2], backend.engine());
         this.blocked = handles.memory(blockedMd, backend.engine());
         this.poolWs = poolWorkspaceBytes == 0 ? null : handles.memory(wsMd, backend.engine());
@@ -127,10 +129,10 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
         return (bytes + 63) / 64 * 64;
     }
 
-    static Optional<ConvPoolPlan> create(DnnlBackend backend, ConvPoolSpec spec) {
+    static Optional<ConvPoolPlan> create(DnnlBackend backend, ConvPoolSpec spec, Allocator memory) {
         backend.enterCreation(spec.conv().flops());
         Native handles = new Native(spec);
-        Allocator scratch = Allocator.root("dnnl " + spec, Long.MAX_VALUE / 4);
+        Allocator scratch = memory.newChild("dnnl " + spec);
         try {
             Conv2dSpec c = spec.conv();
             long[] weightDims = c.groups() == 1 ? c.weightShape().dims() : groupedWeights(c);
@@ -228,6 +230,14 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
 
     @Override
     public void forward(Tensor tx, Tensor tw, Tensor tb, Tensor ty, Tensor workspace) {
+        try {
+            runForward(tx, tw, tb, ty, workspace);
+        } finally {
+            calls.freeAll();   // the call's layout buffers go back to the pool
+        }
+    }
+
+    private void runForward(Tensor tx, Tensor tw, Tensor tb, Tensor ty, Tensor workspace) {
         Conv2dSpec c = spec.conv();
         Conv2dPlan.check(spec, "x", c.inputShape(), tx);
         Conv2dPlan.check(spec, "w", c.weightShape(), tw);
@@ -238,10 +248,7 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
             checkWorkspace(workspace);
             convOut = workspace.narrow(0, 0, blockedBytes);
         } else {
-            if (inferenceBuffer == null) {
-                inferenceBuffer = scratch.allocateUninitialized(DType.UINT8, Shape.of(blockedBytes));
-            }
-            convOut = inferenceBuffer;
+            convOut = calls.allocateUninitialized(DType.UINT8, blockedBuffer);
         }
         handles.bind(blocked, convOut);
         int n = 0;
@@ -272,7 +279,7 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
             poolInference = new dnnl_primitive();
             handles.check(dnnl_primitive_create(poolInference, pd), "dnnl_primitive_create");
             handles.own(poolInference);
-            yInference = new Layout(backend, handles, scratch, plain[3], query(pd, dnnl_query_dst_md), false, true);
+            yInference = new Layout(backend, handles, calls, plain[3], query(pd, dnnl_query_dst_md), false, true);
         }
         args.position(0).arg(DNNL_ARG_SRC).memory(blocked);
         args.position(1).arg(DNNL_ARG_DST).memory(yInference.output(ty));
@@ -296,10 +303,8 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
         dnnl_primitive pool = new dnnl_primitive();
         handles.check(dnnl_primitive_create(pool, poolPd), "dnnl_primitive_create");
         handles.own(pool);
-        Layout dy = new Layout(backend, handles, scratch, plain[3], query(poolPd, dnnl_query_diff_dst_md), true, false);
-        Tensor diffBuffer = scratch.allocateUninitialized(DType.UINT8, Shape.of(blockedBytes));
+        Layout dy = new Layout(backend, handles, calls, plain[3], query(poolPd, dnnl_query_diff_dst_md), true, false);
         dnnl_memory diffBlocked = handles.memory(blockedMd, backend.engine());
-        handles.bind(diffBlocked, diffBuffer);
 
         long[] weightDims = c.groups() == 1 ? c.weightShape().dims() : groupedWeights(c);
         dnnl_primitive_desc weightsPd = new dnnl_primitive_desc();
@@ -325,19 +330,27 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
         handles.own(data);
         // backward kernels may want the gradient in another layout than the forward output's (a fixed
         // layout made oneDNN fall back to its reference kernel, 1000 times slower): reorder when so
-        backward = new Backward(pool, dy, diffBlocked, diffBuffer, weights,
-                new Layout(backend, handles, scratch, plain[0], query(weightsPd, dnnl_query_src_md), true, false),
-                new Layout(backend, handles, scratch, blockedMd, query(weightsPd, dnnl_query_diff_dst_md), true, false),
-                new Layout(backend, handles, scratch, plain[1], query(weightsPd, dnnl_query_diff_weights_md), false, true),
+        backward = new Backward(pool, dy, diffBlocked, weights,
+                new Layout(backend, handles, calls, plain[0], query(weightsPd, dnnl_query_src_md), true, false),
+                new Layout(backend, handles, calls, blockedMd, query(weightsPd, dnnl_query_diff_dst_md), true, false),
+                new Layout(backend, handles, calls, plain[1], query(weightsPd, dnnl_query_diff_weights_md), false, true),
                 data,
-                new Layout(backend, handles, scratch, blockedMd, query(dataPd, dnnl_query_diff_dst_md), true, false),
-                new Layout(backend, handles, scratch, plain[1], query(dataPd, dnnl_query_weights_md), true, false),
-                new Layout(backend, handles, scratch, plain[0], query(dataPd, dnnl_query_diff_src_md), false, true));
+                new Layout(backend, handles, calls, blockedMd, query(dataPd, dnnl_query_diff_dst_md), true, false),
+                new Layout(backend, handles, calls, plain[1], query(dataPd, dnnl_query_weights_md), true, false),
+                new Layout(backend, handles, calls, plain[0], query(dataPd, dnnl_query_diff_src_md), false, true));
         return backward;
     }
 
     @Override
     public void backward(Tensor tx, Tensor tw, Tensor ty, Tensor tdy, Tensor workspace, Tensor tdx, Tensor tdw, Tensor tdb) {
+        try {
+            runBackward(tx, tw, ty, tdy, workspace, tdx, tdw, tdb);
+        } finally {
+            calls.freeAll();   // the call's layout buffers go back to the pool
+        }
+    }
+
+    private void runBackward(Tensor tx, Tensor tw, Tensor ty, Tensor tdy, Tensor workspace, Tensor tdx, Tensor tdw, Tensor tdb) {
         Conv2dSpec c = spec.conv();
         Conv2dPlan.check(spec, "x", c.inputShape(), tx);
         Conv2dPlan.check(spec, "dy", spec.outputShape(), tdy);
@@ -355,6 +368,8 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
             g = maskedCopy(tdy, ty);
         }
         backend.enterKernel(c.flops());
+        Tensor diffBuffer = calls.allocateUninitialized(DType.UINT8, blockedBuffer);
+        handles.bind(b.diffBlocked(), diffBuffer);
         int n = 0;
         args.position(n++).arg(DNNL_ARG_DIFF_DST).memory(b.dy().input(g));
         args.position(n++).arg(DNNL_ARG_DIFF_SRC).memory(b.diffBlocked());
@@ -364,11 +379,11 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
         }
         handles.check(dnnl_primitive_execute(b.pool(), backend.stream(), n, args.position(0)), "dnnl_primitive_execute (pool backward)");
         if (c.relu() && !maskBeforePooling) {
-            reluMask(b.diffBuffer(), workspace.narrow(0, 0, blockedBytes));
+            reluMask(diffBuffer, workspace.narrow(0, 0, blockedBytes));
         }
         n = 0;
         args.position(n++).arg(DNNL_ARG_SRC).memory(b.weightsSrc().input(tx));
-        args.position(n++).arg(DNNL_ARG_DIFF_DST).memory(b.weightsDiffDst().input(b.diffBuffer()));
+        args.position(n++).arg(DNNL_ARG_DIFF_DST).memory(b.weightsDiffDst().input(diffBuffer));
         args.position(n++).arg(DNNL_ARG_DIFF_WEIGHTS).memory(b.diffWeights().output(tdw));
         if (c.hasBias()) {
             Conv2dPlan.check(spec, "db", c.biasShape(), tdb);
@@ -380,7 +395,7 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
         b.diffWeights().finishOutput();
         if (tdx != null) {
             Conv2dPlan.check(spec, "dx", c.inputShape(), tdx);
-            args.position(0).arg(DNNL_ARG_DIFF_DST).memory(b.dataDiffDst().input(b.diffBuffer()));
+            args.position(0).arg(DNNL_ARG_DIFF_DST).memory(b.dataDiffDst().input(diffBuffer));
             args.position(1).arg(DNNL_ARG_WEIGHTS).memory(b.dataWeights().input(tw));
             args.position(2).arg(DNNL_ARG_DIFF_SRC).memory(b.diffSrc().output(tdx));
             handles.check(dnnl_primitive_execute(b.data(), backend.stream(), 3, args.position(0)),
@@ -389,11 +404,9 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
         }
     }
 
-    /** dy where y > 0, else 0, in a scratch tensor of the plan (both plain NCHW). */
+    /** dy where y > 0, else 0, in a tensor of the call's memory (both plain NCHW). */
     private Tensor maskedCopy(Tensor dy, Tensor y) {
-        if (maskedDy == null) {
-            maskedDy = scratch.allocateUninitialized(DType.FLOAT32, spec.outputShape());
-        }
+        Tensor maskedDy = calls.allocateUninitialized(DType.FLOAT32, spec.outputShape());
         IntBuffer g = dy.buffer().asIntBuffer();
         IntBuffer v = y.buffer().asIntBuffer();
         IntBuffer out = maskedDy.buffer().asIntBuffer();
@@ -459,6 +472,7 @@ final class DnnlConvPoolPlan implements ConvPoolPlan {
         }
         args.close();
         handles.close();
+        calls.close();
         scratch.close();
     }
 

@@ -50,17 +50,19 @@ final class DnnlMatmulPlan implements MatmulPlan {
     private final int argCount;
     private final Layout packedB;      // b in oneDNN's packed layout when it is a layer's weights; else null
     private final Layout roundedA;     // a float32 input rounded to bfloat16 by a reorder, when the spec asks; else null
-    private final Allocator scratch;
+    private final Allocator scratch;    // what the plan keeps: the packed weights
+    private final Allocator calls;      // what one call needs: the input rounded to bfloat16
     private ReferenceBackend fallbackBackend;
     private MatmulPlan fallback;
 
     private DnnlMatmulPlan(MatmulSpec spec, DnnlBackend backend, Native handles, dnnl_primitive primitive,
                            dnnl_memory a, dnnl_memory b, dnnl_memory c, dnnl_memory bias, dnnl_memory alpha,
-                           Layout packedB, Layout roundedA, Allocator scratch) {
+                           Layout packedB, Layout roundedA, Allocator scratch, Allocator calls) {
         this.spec = spec;
         this.packedB = packedB;
         this.roundedA = roundedA;
         this.scratch = scratch;
+        this.calls = calls;
         this.backend = backend;
         this.handles = handles;
         this.primitive = primitive;
@@ -83,9 +85,11 @@ final class DnnlMatmulPlan implements MatmulPlan {
         args.position(0);
     }
 
-    static Optional<MatmulPlan> create(DnnlBackend backend, MatmulSpec spec) {
+    static Optional<MatmulPlan> create(DnnlBackend backend, MatmulSpec spec, Allocator memory) {
         backend.enterCreation(spec.flops());
         Native handles = new Native(spec);
+        Allocator scratch = null;
+        Allocator calls = null;
         try {
             int rank = spec.cShape().rank();
             int operands = spec.dtype() == DType.BFLOAT16 ? dnnl_bf16 : dnnl_f32;   // c and bias stay f32
@@ -124,18 +128,25 @@ final class DnnlMatmulPlan implements MatmulPlan {
                 alpha = handles.memory(handles.desc(new long[] {1}, dnnl_f32, dnnl_a), backend.engine());
                 handles.check(dnnl_memory_set_data_handle(alpha, value), "dnnl_memory_set_data_handle");
             }
-            Allocator scratch = pack || spec.floatInput() ? Allocator.root("dnnl " + spec, Long.MAX_VALUE / 4) : null;
-            Layout packedB = pack ? new Layout(backend, handles, scratch, bMd,
-                    dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), true, false) : null;
-            Layout roundedA = spec.floatInput() ? new Layout(backend, handles, scratch,
+            scratch = memory.newChild("dnnl " + spec);
+            calls = scratch.newChild("calls");
+            Layout packedB = pack ? Layout.persistent(backend, handles, scratch, bMd,
+                    dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0)) : null;
+            Layout roundedA = spec.floatInput() ? new Layout(backend, handles, calls,
                     handles.stridedDesc(logical(spec.aShape(), rank, spec.transposeA()), dnnl_f32,
                             strides(spec.aShape(), rank, spec.transposeA())), aMd, true, false) : null;
             return Optional.of(new DnnlMatmulPlan(spec, backend, handles, primitive,
                     handles.memory(aMd, backend.engine()), handles.memory(bMd, backend.engine()),
                     handles.memory(cMd, backend.engine()), biasMd == null ? null : handles.memory(biasMd, backend.engine()),
-                    alpha, packedB, roundedA, scratch));
+                    alpha, packedB, roundedA, scratch, calls));
         } catch (RuntimeException e) {
             handles.close();
+            if (calls != null) {
+                calls.close();
+            }
+            if (scratch != null) {
+                scratch.close();
+            }
             throw e;
         }
     }
@@ -181,6 +192,14 @@ final class DnnlMatmulPlan implements MatmulPlan {
 
     @Override
     public void execute(Tensor ta, Tensor tb, Tensor tbias, Tensor tc) {
+        try {
+            run(ta, tb, tbias, tc);
+        } finally {
+            calls.freeAll();   // the call's layout buffers go back to the pool
+        }
+    }
+
+    private void run(Tensor ta, Tensor tb, Tensor tbias, Tensor tc) {
         MatmulPlan.checkOperands(spec, ta, tb, tbias, tc);
         if (!ta.isContiguous() || !tb.isContiguous() || !tc.isContiguous() || (tbias != null && !tbias.isContiguous())) {
             fallback().execute(ta, tb, tbias, tc);
@@ -208,7 +227,7 @@ final class DnnlMatmulPlan implements MatmulPlan {
     private MatmulPlan fallback() {
         if (fallback == null) {
             fallbackBackend = ReferenceBackend.create(backend.threads());
-            fallback = fallbackBackend.planMatmul(spec).orElseThrow();
+            fallback = fallbackBackend.planMatmul(spec, scratch).orElseThrow();
         }
         return fallback;
     }
@@ -227,9 +246,8 @@ final class DnnlMatmulPlan implements MatmulPlan {
             packedB.close();
         }
         handles.close();
-        if (scratch != null) {
-            scratch.close();
-        }
+        calls.close();
+        scratch.close();
     }
 
     @Override

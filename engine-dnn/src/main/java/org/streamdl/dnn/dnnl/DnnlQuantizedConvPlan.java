@@ -39,6 +39,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.spi.Conv2dSpec;
 import org.streamdl.tensor.spi.QuantizedConvPlan;
@@ -55,7 +56,8 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
     private final QuantizedConvSpec spec;
     private final DnnlBackend backend;
     private final Native handles;
-    private final Allocator scratch;
+    private final Allocator scratch;          // what the plan keeps: the weights in the preferred layout
+    private final Allocator calls;            // what one call needs: codes and outputs in the preferred layouts
     private final dnnl_primitive conv;
     private final Layout src;              // codes in, when the input is already quantized
     private final InputQuantization quantize;   // float32 in, otherwise
@@ -63,6 +65,7 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
     private final dnnl_memory bias;
     private final Layout dst;              // the convolution's output, or the pooling's
     private final dnnl_memory convolved;   // the convolution's output before pooling, or null
+    private final Shape convolvedBuffer;
     private final dnnl_primitive pool;
     private final dnnl_memory srcScale;
     private final dnnl_memory wScales;
@@ -72,13 +75,14 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
     private final dnnl_exec_arg_t args = new dnnl_exec_arg_t(8);
 
     private DnnlQuantizedConvPlan(QuantizedConvSpec spec, DnnlBackend backend, Native handles, Allocator scratch,
-                                  dnnl_primitive conv, Layout src, InputQuantization quantize, Layout weights, dnnl_memory bias,
-                                  Layout dst, dnnl_memory convolved, dnnl_primitive pool, boolean quantizedOut,
+                                  Allocator calls, dnnl_primitive conv, Layout src, InputQuantization quantize, Layout weights, dnnl_memory bias,
+                                  Layout dst, dnnl_memory convolved, long convolvedBytes, dnnl_primitive pool, boolean quantizedOut,
                                   FloatPointer srcScaleValue) {
         this.spec = spec;
         this.backend = backend;
         this.handles = handles;
         this.scratch = scratch;
+        this.calls = calls;
         this.conv = conv;
         this.src = src;
         this.quantize = quantize;
@@ -86,6 +90,7 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
         this.bias = bias;
         this.dst = dst;
         this.convolved = convolved;
+        this.convolvedBuffer = Shape.of(convolvedBytes);
         this.pool = pool;
         dnnl_memory_desc one = handles.desc(new long[] {1}, dnnl_f32, dnnl_a);
         this.srcScale = handles.memory(one, backend.engine());
@@ -107,10 +112,11 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
         };
     }
 
-    static Optional<QuantizedConvPlan> create(DnnlBackend backend, QuantizedConvSpec spec) {
+    static Optional<QuantizedConvPlan> create(DnnlBackend backend, QuantizedConvSpec spec, Allocator memory) {
         backend.enterCreation(spec.ops());
         Native handles = new Native(spec);
-        Allocator scratch = Allocator.root("dnnl " + spec, Long.MAX_VALUE / 4);
+        Allocator scratch = memory.newChild("dnnl " + spec);
+        Allocator calls = scratch.newChild("calls");
         try {
             Conv2dSpec c = spec.conv();
             boolean grouped = c.groups() > 1;
@@ -135,8 +141,7 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
                     new LongPointer(c.strideH(), c.strideW()), new LongPointer(c.dilationH() - 1, c.dilationW() - 1),
                     new LongPointer(c.padH(), c.padW()), new LongPointer(c.padH(), c.padW()), attr),
                     "dnnl_convolution_forward_primitive_desc_create")) {
-                handles.close();
-                scratch.close();
+                close(handles, calls, scratch);
                 return Optional.empty();
             }
             handles.own(pd);
@@ -149,21 +154,20 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
             InputQuantization quantize = null;
             FloatPointer srcScaleValue = handles.floats(1);
             if (spec.floatInput()) {
-                quantize = new InputQuantization(backend, handles, scratch, c.inputShape().dims(), dnnl_nchw, act, srcMd,
+                quantize = new InputQuantization(backend, handles, calls, c.inputShape().dims(), dnnl_nchw, act, srcMd,
                         srcScaleValue);
             } else {
-                src = new Layout(backend, handles, scratch, handles.desc(c.inputShape().dims(), act, dnnl_nchw), srcMd, true, false);
+                src = new Layout(backend, handles, calls, handles.desc(c.inputShape().dims(), act, dnnl_nchw), srcMd, true, false);
             }
-            Layout weights = new Layout(backend, handles, scratch,
+            Layout weights = Layout.persistent(backend, handles, scratch,
                     handles.desc(weightDims, dnnl_s8, grouped ? dnnl_goihw : dnnl_oihw),
-                    dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), true, false);
+                    dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0));
             dnnl_memory_desc userDst = handles.desc(spec.outputShape().dims(), out, dnnl_nchw);
             Layout dst;
             dnnl_memory convolved = null;
             dnnl_primitive pool = null;
             if (spec.pooled()) {
                 convolved = handles.memory(convDstMd, backend.engine());
-                handles.bind(convolved, scratch.allocate(DType.UINT8, dnnl_memory_desc_get_size(convDstMd)));
                 long k = spec.poolKernel();
                 long s = spec.poolStride();
                 dnnl_primitive_desc poolPd = new dnnl_primitive_desc();
@@ -172,25 +176,23 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
                         handles.desc(spec.outputShape().dims(), out, dnnl_format_tag_any), new LongPointer(s, s),
                         new LongPointer(k, k), new LongPointer(0, 0), new LongPointer(0, 0), new LongPointer(0, 0), null),
                         "dnnl_pooling_forward_primitive_desc_create")) {
-                    handles.close();
-                    scratch.close();
+                    close(handles, calls, scratch);
                     return Optional.empty();
                 }
                 handles.own(poolPd);
                 pool = new dnnl_primitive();
                 handles.check(dnnl_primitive_create(pool, poolPd), "dnnl_primitive_create");
                 handles.own(pool);
-                dst = new Layout(backend, handles, scratch, userDst, dnnl_primitive_desc_query_md(poolPd, dnnl_query_dst_md, 0),
+                dst = new Layout(backend, handles, calls, userDst, dnnl_primitive_desc_query_md(poolPd, dnnl_query_dst_md, 0),
                         false, true);
             } else {
-                dst = new Layout(backend, handles, scratch, userDst, convDstMd, false, true);
+                dst = new Layout(backend, handles, calls, userDst, convDstMd, false, true);
             }
-            return Optional.of(new DnnlQuantizedConvPlan(spec, backend, handles, scratch, conv, src, quantize, weights,
-                    biasMd == null ? null : handles.memory(biasMd, backend.engine()), dst, convolved, pool, quantizedOut,
-                    srcScaleValue));
+            return Optional.of(new DnnlQuantizedConvPlan(spec, backend, handles, scratch, calls, conv, src, quantize, weights,
+                    biasMd == null ? null : handles.memory(biasMd, backend.engine()), dst, convolved,
+                    dnnl_memory_desc_get_size(convDstMd), pool, quantizedOut, srcScaleValue));
         } catch (RuntimeException e) {
-            handles.close();
-            scratch.close();
+            close(handles, calls, scratch);
             throw e;
         }
     }
@@ -202,6 +204,14 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
 
     @Override
     public void execute(Tensor x, float xScale, Tensor w, Tensor wScaleTensor, Tensor b, float outScale, Tensor y) {
+        try {
+            runExecute(x, xScale, w, wScaleTensor, b, outScale, y);
+        } finally {
+            calls.freeAll();   // the call's layout buffers go back to the pool
+        }
+    }
+
+    private void runExecute(Tensor x, float xScale, Tensor w, Tensor wScaleTensor, Tensor b, float outScale, Tensor y) {
         QuantizedConvPlan.checkOperands(spec, x, w, wScaleTensor, b, y);
         backend.enterKernel(spec.ops());
         srcScaleValue.put(0, xScale);
@@ -213,6 +223,9 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
         }
         dnnl_memory packed = weights.inputOfImmutable(w);   // reordered once per weights tensor
         handles.bind(wScales, wScaleTensor);
+        if (convolved != null) {
+            handles.bind(convolved, calls.allocateUninitialized(DType.UINT8, convolvedBuffer));
+        }
         dnnl_memory convOut = convolved != null ? convolved : dst.output(y);
         int i = 0;
         args.position(i++).arg(DNNL_ARG_SRC).memory(codes);
@@ -248,7 +261,12 @@ final class DnnlQuantizedConvPlan implements QuantizedConvPlan {
         }
         weights.close();
         dst.close();
+        close(handles, calls, scratch);
+    }
+
+    private static void close(Native handles, Allocator calls, Allocator scratch) {
         handles.close();
+        calls.close();
         scratch.close();
     }
 

@@ -42,7 +42,8 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
     private final QuantizedMatmulSpec spec;
     private final DnnlBackend backend;
     private final Native handles;
-    private final Allocator scratch;
+    private final Allocator scratch;          // what the plan keeps: the packed weights
+    private final Allocator calls;            // what one call needs: the codes of a float32 input
     private final dnnl_primitive primitive;
     private final dnnl_memory a;
     private final Layout weights;
@@ -57,7 +58,7 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
     private final InputQuantization quantize;   // float32 input → codes, when the spec asks for it; else null
 
     private DnnlQuantizedMatmulPlan(QuantizedMatmulSpec spec, DnnlBackend backend, Native handles, Allocator scratch,
-                                    dnnl_primitive primitive, dnnl_memory a, Layout weights, dnnl_memory bias,
+                                    Allocator calls, dnnl_primitive primitive, dnnl_memory a, Layout weights, dnnl_memory bias,
                                     dnnl_memory c, dnnl_memory aScale, dnnl_memory wScales, dnnl_memory outScale,
                                     FloatPointer aScaleValue, InputQuantization quantize) {
         this.spec = spec;
@@ -65,6 +66,7 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
         this.backend = backend;
         this.handles = handles;
         this.scratch = scratch;
+        this.calls = calls;
         this.primitive = primitive;
         this.a = a;
         this.weights = weights;
@@ -89,10 +91,11 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
         };
     }
 
-    static Optional<QuantizedMatmulPlan> create(DnnlBackend backend, QuantizedMatmulSpec spec) {
+    static Optional<QuantizedMatmulPlan> create(DnnlBackend backend, QuantizedMatmulSpec spec, Allocator memory) {
         backend.enterCreation(spec.ops());
         Native handles = new Native(spec);
-        Allocator scratch = Allocator.root("dnnl " + spec, Long.MAX_VALUE / 4);
+        Allocator scratch = memory.newChild("dnnl " + spec);
+        Allocator calls = scratch.newChild("calls");
         try {
             long m = spec.m();
             long k = spec.k();
@@ -112,29 +115,27 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
             dnnl_primitive_desc pd = new dnnl_primitive_desc();
             if (!handles.implemented(dnnl_matmul_primitive_desc_create(pd, backend.engine(), aMd, wAny, biasMd, cMd, attr),
                     "dnnl_matmul_primitive_desc_create")) {
-                handles.close();
-                scratch.close();
+                close(handles, calls, scratch);
                 return Optional.empty();
             }
             handles.own(pd);
             dnnl_primitive primitive = new dnnl_primitive();
             handles.check(dnnl_primitive_create(primitive, pd), "dnnl_primitive_create");
             handles.own(primitive);
-            Layout weights = new Layout(backend, handles, scratch, wUser, dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0),
-                    true, false);
+            Layout weights = Layout.persistent(backend, handles, scratch, wUser,
+                    dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0));
             dnnl_memory_desc one = handles.desc(new long[] {1}, dnnl_f32, dnnl_a);
             FloatPointer aScaleValue = handles.floats(1);
-            InputQuantization quantize = spec.floatInput() ? new InputQuantization(backend, handles, scratch,
+            InputQuantization quantize = spec.floatInput() ? new InputQuantization(backend, handles, calls,
                     new long[] {m, k}, dnnl_ab, dnnlType(spec.activation()), aMd, aScaleValue) : null;
-            return Optional.of(new DnnlQuantizedMatmulPlan(spec, backend, handles, scratch, primitive,
+            return Optional.of(new DnnlQuantizedMatmulPlan(spec, backend, handles, scratch, calls, primitive,
                     handles.memory(aMd, backend.engine()), weights,
                     biasMd == null ? null : handles.memory(biasMd, backend.engine()), handles.memory(cMd, backend.engine()),
                     handles.memory(one, backend.engine()),
                     handles.memory(handles.desc(new long[] {n}, dnnl_f32, dnnl_a), backend.engine()),
                     quantizedOut ? handles.memory(one, backend.engine()) : null, aScaleValue, quantize));
         } catch (RuntimeException e) {
-            handles.close();
-            scratch.close();
+            close(handles, calls, scratch);
             throw e;
         }
     }
@@ -146,6 +147,14 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
 
     @Override
     public void execute(Tensor ta, float aScaleV, Tensor tw, Tensor twScales, Tensor tbias, float outScaleV, Tensor tc) {
+        try {
+            runExecute(ta, aScaleV, tw, twScales, tbias, outScaleV, tc);
+        } finally {
+            calls.freeAll();   // the call's layout buffers go back to the pool
+        }
+    }
+
+    private void runExecute(Tensor ta, float aScaleV, Tensor tw, Tensor twScales, Tensor tbias, float outScaleV, Tensor tc) {
         QuantizedMatmulPlan.checkOperands(spec, ta, tw, twScales, tbias, tc);
         backend.enterKernel(spec.ops());
         aScaleValue.put(0, aScaleV);
@@ -182,7 +191,12 @@ final class DnnlQuantizedMatmulPlan implements QuantizedMatmulPlan {
             quantize.close();
         }
         weights.close();
+        close(handles, calls, scratch);
+    }
+
+    private static void close(Native handles, Allocator calls, Allocator scratch) {
         handles.close();
+        calls.close();
         scratch.close();
     }
 

@@ -26,6 +26,7 @@ import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.javacpp.FloatPointer;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 
 /**
@@ -55,6 +56,9 @@ final class InputQuantization {
     private final dnnl_primitive relayout;     // plain codes → the primitive's layout, or null
     private final dnnl_memory plainCodes;      // the division's output when a relayout follows, else null
     private final dnnl_exec_arg_t args = new dnnl_exec_arg_t(3);
+    private final Allocator callMemory;       // the codes buffers, taken per call and freed when the plan's call ends
+    private final Shape codesShape;
+    private final Shape plainCodesShape;
 
     /**
      * @param dims      the float32 input's dimensions, stored densely in {@code plainTag}
@@ -62,10 +66,11 @@ final class InputQuantization {
      * @param codesMd   the layout the int8 primitive reads
      * @param scale     where each call's scale is
      */
-    InputQuantization(DnnlBackend backend, Native handles, Allocator scratch, long[] dims, int plainTag, int codesType,
+    InputQuantization(DnnlBackend backend, Native handles, Allocator callMemory, long[] dims, int plainTag, int codesType,
                       dnnl_memory_desc codesMd, FloatPointer scale) {
         this.backend = backend;
         this.handles = handles;
+        this.callMemory = callMemory;
         long elements = Arrays.stream(dims).reduce(1, Math::multiplyExact);
         dnnl_memory_desc floatsMd = handles.desc(dims, dnnl_f32, plainTag);
         dnnl_memory_desc plainCodesMd = handles.desc(dims, codesType, plainTag);
@@ -90,7 +95,8 @@ final class InputQuantization {
         this.divides = division != null;
         this.floats = handles.memory(floatsMd, backend.engine());
         this.codes = handles.memory(codesMd, backend.engine());
-        handles.bind(codes, scratch.allocate(DType.UINT8, dnnl_memory_desc_get_size(codesMd)));
+        this.codesShape = Shape.of(dnnl_memory_desc_get_size(codesMd));
+        this.plainCodesShape = Shape.of(dnnl_memory_desc_get_size(plainCodesMd));
         if (divides) {
             this.first = division;
             this.scaleMemory = divisor;
@@ -99,7 +105,6 @@ final class InputQuantization {
                 this.plainCodes = null;
             } else {
                 this.plainCodes = handles.memory(plainCodesMd, backend.engine());
-                handles.bind(plainCodes, scratch.allocate(DType.UINT8, dnnl_memory_desc_get_size(plainCodesMd)));
                 this.relayout = handles.reorder(plainCodesMd, codesMd, backend.engine(), null);
             }
         } else {
@@ -119,6 +124,10 @@ final class InputQuantization {
     /** Quantizes {@code x} with the current scale; returns the memory of the codes. */
     dnnl_memory run(Tensor x) {
         handles.bind(floats, x);
+        handles.bind(codes, callMemory.allocateUninitialized(DType.UINT8, codesShape));
+        if (plainCodes != null) {
+            handles.bind(plainCodes, callMemory.allocateUninitialized(DType.UINT8, plainCodesShape));
+        }
         if (divides) {
             dnnl_memory out = relayout == null ? codes : plainCodes;
             args.position(0).arg(DNNL_ARG_SRC_0).memory(floats);

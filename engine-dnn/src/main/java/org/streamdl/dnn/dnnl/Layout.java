@@ -12,7 +12,9 @@ import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
+import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 
 /**
@@ -20,13 +22,20 @@ import org.streamdl.tensor.Tensor;
  * {@code format_tag_any}, often channel-blocked) may differ from the plain layout of our tensors.
  * When they differ, the operand gets a buffer in the preferred layout and reorder primitives to
  * and from it; when they match, tensors are bound directly and nothing is copied.
+ *
+ * <p>Where the buffer lives: an activation's copy is needed only during one call, so by default the
+ * buffer is taken from the plan's per-call allocator at each use and given back when the plan's call
+ * ends (its pool serves the next call); a plan of every batch size then holds no activation memory of
+ * its own. Weights, whose copy is reused across calls, keep theirs ({@link #persistent}).
  */
 final class Layout {
     private final DnnlBackend backend;
     private final Native handles;
     private final dnnl_memory user;
     private final dnnl_memory internal;     // null when the layouts match
-    private final Tensor buffer;
+    private final Allocator callMemory;     // where a per-call buffer is taken from; null when persistent
+    private final Shape bufferShape;
+    private Tensor buffer;
     private final dnnl_primitive toInternal;
     private final dnnl_primitive toUser;
     private final dnnl_exec_arg_t args = new dnnl_exec_arg_t(2);
@@ -37,23 +46,47 @@ final class Layout {
     private boolean snapshotValid;
     private Tensor immutableFrom;         // the tensor behind the internal copy, for inputOfImmutable
 
-    Layout(DnnlBackend backend, Native handles, Allocator scratch, dnnl_memory_desc userMd, dnnl_memory_desc preferred,
+    /** An operand whose buffer, when it needs one, comes from {@code callMemory} for the length of one call. */
+    Layout(DnnlBackend backend, Native handles, Allocator callMemory, dnnl_memory_desc userMd, dnnl_memory_desc preferred,
            boolean input, boolean output) {
+        this(backend, handles, callMemory, null, userMd, preferred, input, output);
+    }
+
+    /** An input (weights) whose copy in the preferred layout is kept in {@code planMemory} across calls. */
+    static Layout persistent(DnnlBackend backend, Native handles, Allocator planMemory, dnnl_memory_desc userMd,
+                             dnnl_memory_desc preferred) {
+        return new Layout(backend, handles, null, planMemory, userMd, preferred, true, false);
+    }
+
+    private Layout(DnnlBackend backend, Native handles, Allocator callMemory, Allocator planMemory,
+                   dnnl_memory_desc userMd, dnnl_memory_desc preferred, boolean input, boolean output) {
         this.backend = backend;
         this.handles = handles;
+        this.callMemory = callMemory;
         this.user = handles.memory(userMd, backend.engine());
         if (dnnl_memory_desc_equal(userMd, preferred) != 0) {
             this.internal = null;
-            this.buffer = null;
+            this.bufferShape = null;
             this.toInternal = null;
             this.toUser = null;
             return;
         }
         this.internal = handles.memory(preferred, backend.engine());
-        this.buffer = scratch.allocate(DType.UINT8, dnnl_memory_desc_get_size(preferred));
-        handles.bind(internal, buffer);
+        this.bufferShape = Shape.of(dnnl_memory_desc_get_size(preferred));
+        if (planMemory != null) {
+            this.buffer = planMemory.allocate(DType.UINT8, bufferShape);
+            handles.bind(internal, buffer);
+        }
         this.toInternal = input ? handles.reorder(userMd, preferred, backend.engine(), null) : null;
         this.toUser = output ? handles.reorder(preferred, userMd, backend.engine(), null) : null;
+    }
+
+    /** Binds a fresh per-call buffer; it is freed with the rest of the call's memory when the call ends. */
+    private void takeCallBuffer() {
+        if (callMemory != null) {
+            buffer = callMemory.allocateUninitialized(DType.UINT8, bufferShape);
+            handles.bind(internal, buffer);
+        }
     }
 
     boolean reorders() {
@@ -72,6 +105,7 @@ final class Layout {
         if (internal == null) {
             return user;
         }
+        takeCallBuffer();
         run(toInternal, user, internal);
         return internal;
     }
@@ -86,6 +120,7 @@ final class Layout {
      * reorders.
      */
     dnnl_memory inputUnlessUnchanged(Tensor t) {
+        Checks.state(callMemory == null || internal == null, "only a persistent layout keeps a copy across calls");
         long bytes = t.elementCount() * t.dtype().byteSize();
         if (internal == null || bytes > SNAPSHOT_LIMIT) {
             return input(t);
@@ -115,6 +150,7 @@ final class Layout {
      * back, so another tensor is the way to use other values.
      */
     dnnl_memory inputOfImmutable(Tensor t) {
+        Checks.state(callMemory == null || internal == null, "only a persistent layout keeps a copy across calls");
         if (t == immutableFrom && t.isLive()) {
             return internal == null ? user : internal;
         }
@@ -126,7 +162,11 @@ final class Layout {
     /** The memory the primitive writes; call {@link #finishOutput} after it ran. */
     dnnl_memory output(Tensor t) {
         handles.bind(user, t);
-        return internal == null ? user : internal;
+        if (internal == null) {
+            return user;
+        }
+        takeCallBuffer();
+        return internal;
     }
 
     void finishOutput() {

@@ -353,7 +353,7 @@ public final class ModelFile {
 
     private static Contents load(Path file, FileChannel in, GenericRecord header, LayerConfig architecture,
                                  List<Entry> entries, Kernels kernels) throws IOException {
-        Allocator allocator = Allocator.root(architecture.name(), 64L << 30);
+        Allocator allocator = Model.newMemory(architecture.name());
         try {
             Layer network;
             try {

@@ -22,7 +22,7 @@ public final class Models {
      * flatten (400) - fc120-ReLU - fc84-ReLU - fc10. Parameters features.0, features.3, classifier.1/3/5.
      */
     public static Model lenet5(long seed, Kernels kernels) {
-        Allocator allocator = Allocator.root("lenet5", 64L << 30);
+        Allocator allocator = Model.newMemory("lenet5");
         ParameterFactory p = new ParameterFactory(allocator, seed);
         Sequential net = Sequential.of("lenet5",
                 new Conv2d(p, "features.0", 1, 6, 5, 1, 2),
@@ -42,7 +42,7 @@ public final class Models {
 
     /** The MLP 784-512-ReLU-256-ReLU-10 with parameters fc1, fc2, fc3; input (N, 784) or images, flattened first. */
     public static Model mlp(long seed, Kernels kernels) {
-        Allocator allocator = Allocator.root("mlp", 64L << 30);
+        Allocator allocator = Model.newMemory("mlp");
         ParameterFactory p = new ParameterFactory(allocator, seed);
         Sequential net = Sequential.of("mlp",
                 new Flatten("flatten"),

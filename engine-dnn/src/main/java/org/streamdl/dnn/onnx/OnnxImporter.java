@@ -127,7 +127,7 @@ public final class OnnxImporter {
                     + onnx.outputs().stream().map(OnnxModel.ValueInfo::name).toList()
                     + "; import handles one input and one output");
         }
-        Allocator allocator = Allocator.root("onnx " + file, 64L << 30);
+        Allocator allocator = Model.newMemory("onnx " + file);
         params = new ParameterFactory(allocator, 0);
         for (OnnxModel.Node node : onnx.nodes()) {
             int before = problems.size();
@@ -157,7 +157,7 @@ public final class OnnxImporter {
         List<Layer> chainLayers = chain && int8Kernels && !int8Layers.isEmpty() ? int8Chain(layers, allocator) : layers;
         Layer network = chain ? Sequential.of(name, chainLayers.toArray(Layer[]::new)) : graph(name, graphInputs, output);
         Model model = new Model(network, allocator, kernels);
-        try (Allocator scratch = allocator.newChild("onnx weights", Long.MAX_VALUE / 4)) {
+        try (Allocator scratch = allocator.newChild("onnx weights")) {
             for (Map.Entry<String, OnnxModel.Initializer> w : weights.entrySet()) {
                 model.load(w.getKey(), floats(w.getValue(), scratch));
             }

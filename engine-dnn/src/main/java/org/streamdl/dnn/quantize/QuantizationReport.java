@@ -58,10 +58,10 @@ public record QuantizationReport(String precision, List<Quantizer.LayerReport> l
         long convertedCorrect = 0;
         long float32Nanos = 0;
         long convertedNanos = 0;
-        try (Allocator batches = Allocator.root("quantization-report", Long.MAX_VALUE / 4)) {
+        try (Allocator batches = float32.allocator().newChild("quantization-report")) {
             for (int from = 0; from < n; from += batchSize) {
                 int count = Math.min(batchSize, n - from);
-                try (Allocator step = batches.newChild("batch", Long.MAX_VALUE / 4)) {
+                try (Allocator step = batches.newChild("batch")) {
                     long[] dims = new long[sampleDims.length + 1];
                     dims[0] = count;
                     System.arraycopy(sampleDims, 0, dims, 1, sampleDims.length);

@@ -65,7 +65,7 @@ public final class Quantizer {
                 "percentile must be in (50, 100] but is %s", percentile);
         List<Layer> layers = ((Sequential) model.network()).layers();
         Map<Integer, Range> ranges = calibrate(model, layers, calibration);
-        Allocator allocator = Allocator.root("int8 " + model.network().name(), 64L << 30);
+        Allocator allocator = Model.newMemory("int8 " + model.network().name());
         List<Layer> quantized = new ArrayList<>();
         List<LayerReport> report = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
@@ -114,7 +114,7 @@ public final class Quantizer {
         Checks.argument(model.network() instanceof Sequential, "bfloat16 conversion handles Sequential networks, not %s",
                 model.network());
         List<Layer> layers = ((Sequential) model.network()).layers();
-        Allocator allocator = Allocator.root("bf16 " + model.network().name(), 64L << 30);
+        Allocator allocator = Model.newMemory("bf16 " + model.network().name());
         List<Layer> converted = new ArrayList<>();
         for (int i = 0; i < layers.size(); i++) {
             Layer layer = layers.get(i);
@@ -215,7 +215,7 @@ public final class Quantizer {
             }
         }
         for (Tensor batch : batches) {
-            try (Allocator step = model.allocator().newChild("calibration", Long.MAX_VALUE / 4)) {
+            try (Allocator step = model.allocator().newChild("calibration")) {
                 ((Sequential) model.network()).forwardObserving(batch, Context.inference(step, model.kernels()), (i, h) -> {
                     Range r = ranges.get(i);
                     if (r != null) {

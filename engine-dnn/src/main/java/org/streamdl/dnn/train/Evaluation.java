@@ -24,10 +24,10 @@ public final class Evaluation {
             order[i] = i;
         }
         long correct = 0;
-        try (Allocator batches = model.allocator().newChild("evaluation", Long.MAX_VALUE / 4)) {
+        try (Allocator batches = model.allocator().newChild("evaluation")) {
             for (int from = 0; from < n; from += batchSize) {
                 int count = Math.min(batchSize, n - from);
-                try (Allocator step = batches.newChild("evaluation-step", Long.MAX_VALUE / 4)) {
+                try (Allocator step = batches.newChild("evaluation-step")) {
                     Tensor x = step.allocate(DType.FLOAT32, batchShape(count, data.sampleShape()));
                     Tensor y = step.allocate(DType.INT32, count);
                     data.fill(order, from, count, x, y);

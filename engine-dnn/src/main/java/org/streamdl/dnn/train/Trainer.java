@@ -111,7 +111,7 @@ public final class Trainer {
         double best = Double.NEGATIVE_INFINITY;
         int sinceBest = 0;
         boolean stoppedEarly = false;
-        try (Allocator epochMemory = model.allocator().newChild("training", Long.MAX_VALUE / 4)) {
+        try (Allocator epochMemory = model.allocator().newChild("training")) {
             Tensor features = epochMemory.allocate(DType.FLOAT32, Evaluation.batchShape(batchSize, train.sampleShape()));
             Tensor labels = epochMemory.allocate(DType.INT32, batchSize);
             for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
@@ -217,7 +217,7 @@ public final class Trainer {
 
     /** One forward, backward and update; every temporary lives in a step allocator freed at the end. */
     private double step(Tensor x, Tensor y, Allocator parent, Rng rng) {
-        try (Allocator step = parent.newChild("train-step", Long.MAX_VALUE / 4)) {
+        try (Allocator step = parent.newChild("train-step")) {
             Context ctx = Context.training(step, model.kernels(), rng);
             Loss lossFn = loss.get();
             Tensor logits = model.network().forward(x, ctx);

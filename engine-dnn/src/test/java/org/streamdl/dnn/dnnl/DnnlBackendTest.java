@@ -60,7 +60,7 @@ class DnnlBackendTest {
         Tensor expected = random(spec.cShape(), 3);
         Tensor actual = a.allocate(DType.FLOAT32, spec.cShape());
         org.streamdl.tensor.ops.Convert.copy(expected, actual);
-        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+        try (MatmulPlan r = reference.planMatmul(spec, a).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec, a).orElseThrow()) {
             r.execute(x, y, expected);
             d.execute(x, y, actual);
         }
@@ -85,7 +85,7 @@ class DnnlBackendTest {
         Tensor b = random(spec.biasShape(), 13);
         Tensor expected = a.allocate(DType.FLOAT32, spec.cShape());
         Tensor actual = a.allocate(DType.FLOAT32, spec.cShape());
-        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+        try (MatmulPlan r = reference.planMatmul(spec, a).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec, a).orElseThrow()) {
             r.execute(x, w, b, expected);
             d.execute(x, w, b, actual);
             assertThrows(IllegalArgumentException.class, () -> d.execute(x, w, actual));
@@ -116,7 +116,7 @@ class DnnlBackendTest {
         MatmulSpec spec = MatmulSpec.of(x.shape(), y.shape());
         Tensor expected = a.allocate(DType.FLOAT32, spec.cShape());
         Tensor actual = a.allocate(DType.FLOAT32, spec.cShape());
-        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+        try (MatmulPlan r = reference.planMatmul(spec, a).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec, a).orElseThrow()) {
             r.execute(x, y, expected);
             d.execute(x, y, actual);
         }
@@ -131,7 +131,7 @@ class DnnlBackendTest {
         MatmulSpec spec = MatmulSpec.of(x.shape(), y.shape());
         Tensor expected = a.allocate(DType.FLOAT32, spec.cShape());
         Tensor actual = a.allocate(DType.FLOAT32, spec.cShape());
-        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+        try (MatmulPlan r = reference.planMatmul(spec, a).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec, a).orElseThrow()) {
             r.execute(x, y, expected);
             d.execute(x, y, actual);
         }
@@ -152,7 +152,7 @@ class DnnlBackendTest {
         Tensor wt = random(spec.weightShape(), 2);
         Tensor b = random(spec.biasShape(), 3);
         Tensor dy = random(spec.outputShape(), 4);
-        try (Conv2dPlan r = reference.planConv2d(spec).orElseThrow(); Conv2dPlan d = dnnl.planConv2d(spec).orElseThrow()) {
+        try (Conv2dPlan r = reference.planConv2d(spec, a).orElseThrow(); Conv2dPlan d = dnnl.planConv2d(spec, a).orElseThrow()) {
             Tensor[] ref = run(r, spec, x, wt, b, dy);
             Tensor[] got = run(d, spec, x, wt, b, dy);
             for (int i = 0; i < ref.length; i++) {
@@ -182,8 +182,8 @@ class DnnlBackendTest {
         Tensor wt = random(spec.conv().weightShape(), 2);
         Tensor b = random(spec.conv().biasShape(), 3);
         Tensor dy = random(spec.outputShape(), 4);
-        try (org.streamdl.tensor.spi.ConvPoolPlan r = reference.planConvPool(spec).orElseThrow();
-             org.streamdl.tensor.spi.ConvPoolPlan d = dnnl.planConvPool(spec).orElseThrow()) {
+        try (org.streamdl.tensor.spi.ConvPoolPlan r = reference.planConvPool(spec, a).orElseThrow();
+             org.streamdl.tensor.spi.ConvPoolPlan d = dnnl.planConvPool(spec, a).orElseThrow()) {
             Tensor[] expected = runBlock(r, spec, x, wt, b, dy);
             Tensor[] actual = runBlock(d, spec, x, wt, b, dy);
             for (int i = 0; i < expected.length; i++) {
@@ -206,10 +206,10 @@ class DnnlBackendTest {
         Tensor x2 = random(conv.inputShape(), 4);
         Tensor w2 = random(conv.weightShape(), 5);
         Tensor b2 = random(conv.biasShape(), 6);
-        try (org.streamdl.tensor.spi.ConvPoolPlan r = reference.planConvPool(block).orElseThrow();
-             org.streamdl.tensor.spi.ConvPoolPlan d = dnnl.planConvPool(block).orElseThrow();
-             Conv2dPlan rc = reference.planConv2d(conv).orElseThrow();
-             Conv2dPlan dc = dnnl.planConv2d(conv).orElseThrow()) {
+        try (org.streamdl.tensor.spi.ConvPoolPlan r = reference.planConvPool(block, a).orElseThrow();
+             org.streamdl.tensor.spi.ConvPoolPlan d = dnnl.planConvPool(block, a).orElseThrow();
+             Conv2dPlan rc = reference.planConv2d(conv, a).orElseThrow();
+             Conv2dPlan dc = dnnl.planConv2d(conv, a).orElseThrow()) {
             for (int round = 0; round < 3; round++) {
                 Tensor expected = a.allocate(DType.FLOAT32, block.outputShape());
                 Tensor actual = a.allocate(DType.FLOAT32, block.outputShape());
@@ -237,7 +237,7 @@ class DnnlBackendTest {
         Tensor w = random(spec.bShape(), 2);
         Tensor b = random(spec.biasShape(), 3);
         double original = w.getDouble(0, 0);
-        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+        try (MatmulPlan r = reference.planMatmul(spec, a).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec, a).orElseThrow()) {
             // unchanged, changed (training steps), back to the first values, then unchanged again
             double[] firstWeight = {original, original, original + 1, original + 2, original, original, original};
             for (double value : firstWeight) {
@@ -260,7 +260,7 @@ class DnnlBackendTest {
         Tensor x = floatInput ? random(spec.aShape(), 1) : Convert.to(random(spec.aShape(), 1), DType.BFLOAT16, a);
         Tensor w = Convert.to(random(spec.bShape(), 2), DType.BFLOAT16, a);
         Tensor b = random(spec.biasShape(), 3);
-        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+        try (MatmulPlan r = reference.planMatmul(spec, a).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec, a).orElseThrow()) {
             Tensor expected = a.allocate(DType.FLOAT32, spec.cShape());
             Tensor actual = a.allocate(DType.FLOAT32, spec.cShape());
             r.execute(x, w, b, expected);
@@ -281,7 +281,7 @@ class DnnlBackendTest {
         Tensor x = random(spec.aShape(), 1);
         Tensor w = random(spec.bShape(), 2);
         Tensor b = random(spec.biasShape(), 3);
-        try (MatmulPlan r = reference.planMatmul(spec).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+        try (MatmulPlan r = reference.planMatmul(spec, a).orElseThrow(); MatmulPlan d = dnnl.planMatmul(spec, a).orElseThrow()) {
             for (int round = 0; round < 3; round++) {
                 Tensor expected = a.allocate(DType.FLOAT32, spec.cShape());
                 Tensor actual = a.allocate(DType.FLOAT32, spec.cShape());
@@ -328,8 +328,8 @@ class DnnlBackendTest {
         Tensor b = bias ? random(Shape.of(19), 4) : null;
         float aScale = 0.02f;
         float outScale = 0.05f;
-        try (org.streamdl.tensor.spi.QuantizedMatmulPlan r = reference.planQuantizedMatmul(spec).orElseThrow();
-             org.streamdl.tensor.spi.QuantizedMatmulPlan d = dnnl.planQuantizedMatmul(spec).orElseThrow()) {
+        try (org.streamdl.tensor.spi.QuantizedMatmulPlan r = reference.planQuantizedMatmul(spec, a).orElseThrow();
+             org.streamdl.tensor.spi.QuantizedMatmulPlan d = dnnl.planQuantizedMatmul(spec, a).orElseThrow()) {
             Tensor expected = a.allocate(output, spec.cShape());
             Tensor actual = a.allocate(output, spec.cShape());
             r.execute(x, aScale, w, scales, b, outScale, expected);
@@ -398,8 +398,8 @@ class DnnlBackendTest {
         Tensor b = random(Shape.of(9), 4);
         float xScale = floatInput ? 0.01f : 0.02f;
         float outScale = 0.05f;
-        try (org.streamdl.tensor.spi.QuantizedConvPlan r = reference.planQuantizedConv(spec).orElseThrow();
-             org.streamdl.tensor.spi.QuantizedConvPlan d = dnnl.planQuantizedConv(spec).orElseThrow()) {
+        try (org.streamdl.tensor.spi.QuantizedConvPlan r = reference.planQuantizedConv(spec, a).orElseThrow();
+             org.streamdl.tensor.spi.QuantizedConvPlan d = dnnl.planQuantizedConv(spec, a).orElseThrow()) {
             Tensor expected = a.allocate(output, spec.outputShape());
             Tensor actual = a.allocate(output, spec.outputShape());
             r.execute(x, xScale, w, scales, b, outScale, expected);
@@ -437,7 +437,7 @@ class DnnlBackendTest {
                 .withPadding(pad, pad).withCountIncludePad(includePad);
         Tensor x = random(spec.inputShape(), 8);
         Tensor dy = random(spec.outputShape(), 9);
-        try (Pool2dPlan r = reference.planPool2d(spec).orElseThrow(); Pool2dPlan d = dnnl.planPool2d(spec).orElseThrow()) {
+        try (Pool2dPlan r = reference.planPool2d(spec, a).orElseThrow(); Pool2dPlan d = dnnl.planPool2d(spec, a).orElseThrow()) {
             Tensor yr = a.allocate(DType.FLOAT32, spec.outputShape());
             Tensor yd = a.allocate(DType.FLOAT32, spec.outputShape());
             Tensor wr = a.allocate(DType.UINT8, Math.max(1, r.workspaceBytes()));
@@ -466,9 +466,9 @@ class DnnlBackendTest {
         Tensor s = random(small.aShape(), 2);
         Tensor sc = a.allocate(DType.FLOAT32, small.cShape());
         try (DnnlBackend one = DnnlBackend.create(1).orElseThrow();
-             MatmulPlan single = one.planMatmul(spec).orElseThrow();
-             MatmulPlan pair = dnnl.planMatmul(spec).orElseThrow();
-             MatmulPlan tiny = dnnl.planMatmul(small).orElseThrow()) {
+             MatmulPlan single = one.planMatmul(spec, a).orElseThrow();
+             MatmulPlan pair = dnnl.planMatmul(spec, a).orElseThrow();
+             MatmulPlan tiny = dnnl.planMatmul(small, a).orElseThrow()) {
             single.execute(x, x, c);
             assertEquals(1, OpenMpThreads.currentTeamSize());
             pair.execute(x, x, c);
@@ -495,13 +495,13 @@ class DnnlBackendTest {
     @Test
     void refusesWrongOperandsNamingThem() {
         MatmulSpec spec = MatmulSpec.of(Shape.of(2, 3), Shape.of(3, 4));
-        try (MatmulPlan d = dnnl.planMatmul(spec).orElseThrow()) {
+        try (MatmulPlan d = dnnl.planMatmul(spec, a).orElseThrow()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> d.execute(random(Shape.of(2, 3), 1), random(Shape.of(4, 3), 2), random(Shape.of(2, 4), 3)));
             assertEquals("matmul (2, 3)·(3, 4) float32: operand b has shape (4, 3) but the plan expects (3, 4)",
                     e.getMessage());
         }
         dnnl.close();
-        assertThrows(IllegalStateException.class, () -> dnnl.planMatmul(spec));
+        assertThrows(IllegalStateException.class, () -> dnnl.planMatmul(spec, a));
     }
 }

@@ -40,7 +40,7 @@ class LoaderFuzzTest {
         for (long seed = first; seed < first + iterations; seed++) {
             Files.write(file, Mutator.mutate(valid, seed));
             try (Kernels kernels = Kernels.create(1, Kernels.Preference.REFERENCE)) {
-                ModelFile.read(file, kernels).model().allocator().close();
+                ModelFile.read(file, kernels).model().close();
             } catch (ModelFormatException expected) {
                 // refused with a reason: what a bad file must get
             } catch (Throwable t) {

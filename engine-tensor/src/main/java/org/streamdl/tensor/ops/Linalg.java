@@ -63,7 +63,8 @@ public final class Linalg {
     }
 
     private static void run(MatmulSpec spec, Tensor a, Tensor b, Tensor c) {
-        try (MatmulPlan plan = Holder.BACKEND.planMatmul(spec).orElseThrow()) {
+        // a float product keeps nothing between calls; what it might, it keeps with the result's owner
+        try (MatmulPlan plan = Holder.BACKEND.planMatmul(spec, c.storage().owner()).orElseThrow()) {
             plan.execute(a, b, c);
         }
     }

@@ -15,10 +15,12 @@ import org.streamdl.tensor.spi.MatmulSpec;
 final class Bfloat16MatmulPlan implements MatmulPlan {
     private final MatmulSpec spec;
     private final MatmulPlan float32;
+    private final Allocator scratch;   // the widened operands, freed after each call
 
-    Bfloat16MatmulPlan(MatmulSpec spec, MatmulPlan float32) {
+    Bfloat16MatmulPlan(MatmulSpec spec, MatmulPlan float32, Allocator memory) {
         this.spec = spec;
         this.float32 = float32;
+        this.scratch = memory.newChild("reference " + spec);
     }
 
     @Override
@@ -34,15 +36,18 @@ final class Bfloat16MatmulPlan implements MatmulPlan {
     @Override
     public void execute(Tensor a, Tensor b, Tensor bias, Tensor c) {
         MatmulPlan.checkOperands(spec, a, b, bias, c);
-        try (Allocator scratch = Allocator.root("bfloat16 widening", Long.MAX_VALUE / 4)) {
+        try {
             Tensor rounded = spec.floatInput() ? Convert.to(a, DType.BFLOAT16, scratch) : a;
             float32.execute(Convert.to(rounded, DType.FLOAT32, scratch), Convert.to(b, DType.FLOAT32, scratch), bias, c);
+        } finally {
+            scratch.freeAll();
         }
     }
 
     @Override
     public void close() {
         float32.close();
+        scratch.close();
     }
 
     @Override

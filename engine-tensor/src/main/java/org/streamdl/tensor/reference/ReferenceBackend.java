@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.spi.Backend;
 import org.streamdl.tensor.spi.Conv2dPlan;
@@ -62,43 +63,43 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public Optional<MatmulPlan> planMatmul(MatmulSpec spec) {
+    public Optional<MatmulPlan> planMatmul(MatmulSpec spec, Allocator memory) {
         checkOpen();
         return Optional.of(switch (spec.dtype()) {
             case FLOAT64 -> new Float64MatmulPlan(spec);
-            case BFLOAT16 -> new Bfloat16MatmulPlan(spec, new ReferenceMatmulPlan(spec.withDType(org.streamdl.tensor.DType.FLOAT32), this));
+            case BFLOAT16 -> new Bfloat16MatmulPlan(spec, new ReferenceMatmulPlan(spec.withDType(org.streamdl.tensor.DType.FLOAT32), this), memory);
             default -> new ReferenceMatmulPlan(spec, this);
         });
     }
 
     @Override
-    public Optional<Conv2dPlan> planConv2d(Conv2dSpec spec) {
+    public Optional<Conv2dPlan> planConv2d(Conv2dSpec spec, Allocator memory) {
         checkOpen();
         return Optional.of(conv2d(spec));
     }
 
     @Override
-    public Optional<Pool2dPlan> planPool2d(Pool2dSpec spec) {
+    public Optional<Pool2dPlan> planPool2d(Pool2dSpec spec, Allocator memory) {
         checkOpen();
         return Optional.of(pool2d(spec));
     }
 
     @Override
-    public Optional<ConvPoolPlan> planConvPool(ConvPoolSpec spec) {
+    public Optional<ConvPoolPlan> planConvPool(ConvPoolSpec spec, Allocator memory) {
         checkOpen();
-        return Optional.of(new ReferenceConvPoolPlan(spec, conv2d(spec.conv()), pool2d(spec.pool())));
+        return Optional.of(new ReferenceConvPoolPlan(spec, conv2d(spec.conv()), pool2d(spec.pool()), memory));
     }
 
     @Override
-    public Optional<org.streamdl.tensor.spi.QuantizedMatmulPlan> planQuantizedMatmul(org.streamdl.tensor.spi.QuantizedMatmulSpec spec) {
+    public Optional<org.streamdl.tensor.spi.QuantizedMatmulPlan> planQuantizedMatmul(org.streamdl.tensor.spi.QuantizedMatmulSpec spec, Allocator memory) {
         checkOpen();
-        return Optional.of(new ReferenceQuantizedMatmulPlan(spec));
+        return Optional.of(new ReferenceQuantizedMatmulPlan(spec, memory));
     }
 
     @Override
-    public Optional<org.streamdl.tensor.spi.QuantizedConvPlan> planQuantizedConv(org.streamdl.tensor.spi.QuantizedConvSpec spec) {
+    public Optional<org.streamdl.tensor.spi.QuantizedConvPlan> planQuantizedConv(org.streamdl.tensor.spi.QuantizedConvSpec spec, Allocator memory) {
         checkOpen();
-        return Optional.of(new ReferenceQuantizedConvPlan(spec));
+        return Optional.of(new ReferenceQuantizedConvPlan(spec, memory));
     }
 
     static Conv2dPlan conv2d(Conv2dSpec spec) {

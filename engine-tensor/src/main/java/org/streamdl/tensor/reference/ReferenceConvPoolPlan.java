@@ -19,9 +19,11 @@ final class ReferenceConvPoolPlan implements ConvPoolPlan {
     private final Pool2dPlan pool;
     private final DType dtype;
     private final long convBytes;
+    private final Allocator scratch;   // the convolution output between the two kernels, freed after each call
 
-    ReferenceConvPoolPlan(ConvPoolSpec spec, Conv2dPlan conv, Pool2dPlan pool) {
+    ReferenceConvPoolPlan(ConvPoolSpec spec, Conv2dPlan conv, Pool2dPlan pool, Allocator memory) {
         this.spec = spec;
+        this.scratch = memory.newChild("reference " + spec);
         this.conv = conv;
         this.pool = pool;
         this.dtype = spec.conv().dtype();
@@ -51,10 +53,12 @@ final class ReferenceConvPoolPlan implements ConvPoolPlan {
     @Override
     public void forward(Tensor x, Tensor w, Tensor b, Tensor y, Tensor workspace) {
         if (workspace == null) {
-            try (Allocator scratch = Allocator.root("conv-pool", Long.MAX_VALUE / 4)) {
+            try {
                 Tensor c = scratch.allocateUninitialized(dtype, spec.conv().outputShape());
                 conv.forward(x, w, b, c);
                 pool.forward(c, y, null);
+            } finally {
+                scratch.freeAll();
             }
             return;
         }
@@ -67,7 +71,7 @@ final class ReferenceConvPoolPlan implements ConvPoolPlan {
     public void backward(Tensor x, Tensor w, Tensor y, Tensor dy, Tensor workspace, Tensor dx, Tensor dw, Tensor db) {
         Checks.argument(workspace != null, "%s: backward needs the workspace of the forward pass", spec);
         Tensor c = convOutput(workspace);
-        try (Allocator scratch = Allocator.root("conv-pool-backward", Long.MAX_VALUE / 4)) {
+        try {
             Tensor dc = scratch.allocateUninitialized(dtype, spec.conv().outputShape());
             pool.backward(dy, poolWorkspace(workspace), dc);
             if (spec.conv().relu()) {
@@ -85,6 +89,8 @@ final class ReferenceConvPoolPlan implements ConvPoolPlan {
             if (dx != null) {
                 conv.backwardData(dc, w, dx);
             }
+        } finally {
+            scratch.freeAll();
         }
     }
 
@@ -92,5 +98,6 @@ final class ReferenceConvPoolPlan implements ConvPoolPlan {
     public void close() {
         conv.close();
         pool.close();
+        scratch.close();
     }
 }

@@ -17,8 +17,11 @@ import org.streamdl.tensor.spi.QuantizedConvSpec;
 final class ReferenceQuantizedConvPlan implements QuantizedConvPlan {
     private final QuantizedConvSpec spec;
 
-    ReferenceQuantizedConvPlan(QuantizedConvSpec spec) {
+    private final Allocator scratch;   // the quantized input and the unpooled output, freed after each call
+
+    ReferenceQuantizedConvPlan(QuantizedConvSpec spec, Allocator memory) {
         this.spec = spec;
+        this.scratch = memory.newChild("reference " + spec);
     }
 
     @Override
@@ -29,13 +32,15 @@ final class ReferenceQuantizedConvPlan implements QuantizedConvPlan {
     @Override
     public void execute(Tensor x, float xScale, Tensor w, Tensor wScales, Tensor bias, float outScale, Tensor y) {
         QuantizedConvPlan.checkOperands(spec, x, w, wScales, bias, y);
-        try (Allocator scratch = Allocator.root("reference int8 conv", Long.MAX_VALUE / 4)) {
+        try {
             Tensor codes = spec.floatInput() ? Convert.quantize(x, xScale, spec.activation(), scratch) : x;
             Tensor convolved = spec.pooled() ? scratch.allocate(spec.output(), spec.conv().outputShape()) : y;
             convolve(codes, xScale, w, wScales, bias, outScale, convolved);
             if (spec.pooled()) {
                 maxPool(convolved, y);
             }
+        } finally {
+            scratch.freeAll();
         }
     }
 
@@ -123,7 +128,9 @@ final class ReferenceQuantizedConvPlan implements QuantizedConvPlan {
     }
 
     @Override
-    public void close() {}
+    public void close() {
+        scratch.close();
+    }
 
     @Override
     public String toString() {

@@ -1,18 +1,22 @@
 package org.streamdl.tensor.reference;
 
 import java.nio.ByteBuffer;
+import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.ElementAccess;
 import org.streamdl.tensor.Tensor;
+import org.streamdl.tensor.ops.Convert;
 import org.streamdl.tensor.spi.QuantizedMatmulPlan;
 import org.streamdl.tensor.spi.QuantizedMatmulSpec;
 
 /** The int8 product by definition: exact integer sums, then the float scaling, bias, ReLU and rounding. */
 final class ReferenceQuantizedMatmulPlan implements QuantizedMatmulPlan {
     private final QuantizedMatmulSpec spec;
+    private final Allocator scratch;   // the quantized float input, freed after each call
 
-    ReferenceQuantizedMatmulPlan(QuantizedMatmulSpec spec) {
+    ReferenceQuantizedMatmulPlan(QuantizedMatmulSpec spec, Allocator memory) {
         this.spec = spec;
+        this.scratch = memory.newChild("reference " + spec);
     }
 
     @Override
@@ -24,9 +28,10 @@ final class ReferenceQuantizedMatmulPlan implements QuantizedMatmulPlan {
     public void execute(Tensor a, float aScale, Tensor w, Tensor wScales, Tensor bias, float outScale, Tensor c) {
         QuantizedMatmulPlan.checkOperands(spec, a, w, wScales, bias, c);
         if (spec.floatInput()) {
-            try (org.streamdl.tensor.Allocator scratch = org.streamdl.tensor.Allocator.root("quantize", Long.MAX_VALUE / 4)) {
-                multiply(org.streamdl.tensor.ops.Convert.quantize(a, aScale, spec.activation(), scratch), aScale, w, wScales,
-                        bias, outScale, c);
+            try {
+                multiply(Convert.quantize(a, aScale, spec.activation(), scratch), aScale, w, wScales, bias, outScale, c);
+            } finally {
+                scratch.freeAll();
             }
         } else {
             multiply(a, aScale, w, wScales, bias, outScale, c);
@@ -66,7 +71,9 @@ final class ReferenceQuantizedMatmulPlan implements QuantizedMatmulPlan {
     }
 
     @Override
-    public void close() {}
+    public void close() {
+        scratch.close();
+    }
 
     @Override
     public String toString() {

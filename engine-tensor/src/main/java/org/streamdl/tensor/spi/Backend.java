@@ -1,6 +1,7 @@
 package org.streamdl.tensor.spi;
 
 import java.util.Optional;
+import org.streamdl.tensor.Allocator;
 
 /**
  * A provider of prepared kernels: it turns a {@code *Spec} into a {@code *Plan} once, and the plan
@@ -20,17 +21,21 @@ public interface Backend extends AutoCloseable {
     /** How many threads one plan may use at a time. */
     int threads();
 
-    Optional<MatmulPlan> planMatmul(MatmulSpec spec);
+    // Each planX keeps what the plan holds between calls (weights in the layout the kernel prefers,
+    // operand buffers, scratch) in a child of `memory` that the plan closes when it closes, so a
+    // model's plans are counted and limited in the model's allocator tree.
 
-    Optional<Conv2dPlan> planConv2d(Conv2dSpec spec);
+    Optional<MatmulPlan> planMatmul(MatmulSpec spec, Allocator memory);
 
-    Optional<Pool2dPlan> planPool2d(Pool2dSpec spec);
+    Optional<Conv2dPlan> planConv2d(Conv2dSpec spec, Allocator memory);
 
-    Optional<ConvPoolPlan> planConvPool(ConvPoolSpec spec);
+    Optional<Pool2dPlan> planPool2d(Pool2dSpec spec, Allocator memory);
 
-    Optional<QuantizedMatmulPlan> planQuantizedMatmul(QuantizedMatmulSpec spec);
+    Optional<ConvPoolPlan> planConvPool(ConvPoolSpec spec, Allocator memory);
 
-    Optional<QuantizedConvPlan> planQuantizedConv(QuantizedConvSpec spec);
+    Optional<QuantizedMatmulPlan> planQuantizedMatmul(QuantizedMatmulSpec spec, Allocator memory);
+
+    Optional<QuantizedConvPlan> planQuantizedConv(QuantizedConvSpec spec, Allocator memory);
 
     @Override
     void close();

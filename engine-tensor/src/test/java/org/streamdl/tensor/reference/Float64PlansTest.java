@@ -43,9 +43,9 @@ class Float64PlansTest {
             Tensor b = random(a, DType.FLOAT32, 3, 4);
             MatmulSpec spec = MatmulSpec.of(x.shape(), w.shape(), false, true).withBias(true).withRelu(true);
             Tensor y32 = a.allocate(DType.FLOAT32, spec.cShape());
-            backend.planMatmul(spec).orElseThrow().execute(x, w, b, y32);
+            backend.planMatmul(spec, a).orElseThrow().execute(x, w, b, y32);
             Tensor y64 = a.allocate(DType.FLOAT64, spec.cShape());
-            backend.planMatmul(spec.withDType(DType.FLOAT64)).orElseThrow().execute(
+            backend.planMatmul(spec.withDType(DType.FLOAT64), a).orElseThrow().execute(
                     Convert.to(x, DType.FLOAT64, a), Convert.to(w, DType.FLOAT64, a), Convert.to(b, DType.FLOAT64, a), y64);
             assertAgree(y32, y64, 1e-5);
         }
@@ -61,7 +61,7 @@ class Float64PlansTest {
             ones.set(1, 0, 0);
             ones.set(1, 1, 0);
             Tensor y = a.allocate(DType.FLOAT64, 1, 1);
-            backend.planMatmul(MatmulSpec.of(x.shape(), ones.shape()).withDType(DType.FLOAT64)).orElseThrow().execute(x, ones, y);
+            backend.planMatmul(MatmulSpec.of(x.shape(), ones.shape()).withDType(DType.FLOAT64), a).orElseThrow().execute(x, ones, y);
             assertEquals(100_000_001.0, y.getDouble(0, 0));
         }
     }
@@ -75,8 +75,8 @@ class Float64PlansTest {
             Tensor w = random(a, DType.FLOAT32, 5, spec.weightShape().dims());
             Tensor b = random(a, DType.FLOAT32, 6, spec.biasShape().dims());
             Tensor dy = random(a, DType.FLOAT32, 7, spec.outputShape().dims());
-            var f32 = backend.planConv2d(spec).orElseThrow();
-            var f64 = backend.planConv2d(spec.withDType(DType.FLOAT64)).orElseThrow();
+            var f32 = backend.planConv2d(spec, a).orElseThrow();
+            var f64 = backend.planConv2d(spec.withDType(DType.FLOAT64), a).orElseThrow();
             Tensor y32 = a.allocate(DType.FLOAT32, spec.outputShape());
             Tensor y64 = a.allocate(DType.FLOAT64, spec.outputShape());
             f32.forward(x, w, b, y32);
@@ -108,8 +108,8 @@ class Float64PlansTest {
                             .withCountIncludePad(false)}) {
                 Tensor x = random(a, DType.FLOAT32, 8, spec.inputShape().dims());
                 Tensor dy = random(a, DType.FLOAT32, 9, spec.outputShape().dims());
-                var f32 = backend.planPool2d(spec).orElseThrow();
-                var f64 = backend.planPool2d(spec.withDType(DType.FLOAT64)).orElseThrow();
+                var f32 = backend.planPool2d(spec, a).orElseThrow();
+                var f64 = backend.planPool2d(spec.withDType(DType.FLOAT64), a).orElseThrow();
                 Tensor ws32 = a.allocate(DType.UINT8, Math.max(1, f32.workspaceBytes()));
                 Tensor ws64 = a.allocate(DType.UINT8, Math.max(1, f64.workspaceBytes()));
                 Tensor y32 = a.allocate(DType.FLOAT32, spec.outputShape());
@@ -130,7 +130,7 @@ class Float64PlansTest {
     void mixedDtypesAreRefusedByName() {
         try (Allocator a = Allocator.root("t", 1L << 20)) {
             MatmulSpec spec = MatmulSpec.of(Shape.of(2, 2), Shape.of(2, 2)).withDType(DType.FLOAT64);
-            var plan = backend.planMatmul(spec).orElseThrow();
+            var plan = backend.planMatmul(spec, a).orElseThrow();
             Tensor f32 = a.allocate(DType.FLOAT32, 2, 2);
             Tensor f64 = a.allocate(DType.FLOAT64, 2, 2);
             String message = assertThrows(IllegalArgumentException.class, () -> plan.execute(f32, f64, a.allocate(DType.FLOAT64, 2, 2)))

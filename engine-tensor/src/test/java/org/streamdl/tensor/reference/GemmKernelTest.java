@@ -79,7 +79,7 @@ class GemmKernelTest {
         Tensor x = random(m, k, m * 31L + k);
         Tensor y = random(k, n, n * 17L + k);
         try (ReferenceBackend backend = ReferenceBackend.create(2);
-             MatmulPlan plan = backend.planMatmul(MatmulSpec.of(x.shape(), y.shape())).orElseThrow()) {
+             MatmulPlan plan = backend.planMatmul(MatmulSpec.of(x.shape(), y.shape()), a).orElseThrow()) {
             Tensor c = a.allocate(DType.FLOAT32, m, n);
             plan.execute(x, y, c);
             assertMatchesNaive(x, y, c, 1, 0, null);
@@ -95,7 +95,7 @@ class GemmKernelTest {
         Tensor c = cBacking.transpose(0, 1);                          // (45, 40) written through a transposed view
         float[] before = Convert.toFloatArray(c);
         try (ReferenceBackend backend = ReferenceBackend.create(2);
-             MatmulPlan plan = backend.planMatmul(MatmulSpec.of(x.shape(), y.shape()).withScale(0.5f, -2f)).orElseThrow()) {
+             MatmulPlan plan = backend.planMatmul(MatmulSpec.of(x.shape(), y.shape()).withScale(0.5f, -2f), a).orElseThrow()) {
             plan.execute(x, y, c);
         }
         assertMatchesNaive(x, y, c, 0.5f, -2f, before);
@@ -108,7 +108,7 @@ class GemmKernelTest {
         float[][] results = new float[3][];
         for (int threads = 1; threads <= 3; threads++) {
             try (ReferenceBackend backend = ReferenceBackend.create(threads);
-                 MatmulPlan plan = backend.planMatmul(MatmulSpec.of(x.shape(), y.shape())).orElseThrow()) {
+                 MatmulPlan plan = backend.planMatmul(MatmulSpec.of(x.shape(), y.shape()), a).orElseThrow()) {
                 Tensor c = a.allocate(DType.FLOAT32, 300, 200);
                 plan.execute(x, y, c);
                 results[threads - 1] = Convert.toFloatArray(c);
@@ -123,7 +123,7 @@ class GemmKernelTest {
         ReferenceBackend backend = ReferenceBackend.create(2);
         backend.close();
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> backend.planMatmul(MatmulSpec.of(Shape.of(2, 2), Shape.of(2, 2))));
+                () -> backend.planMatmul(MatmulSpec.of(Shape.of(2, 2), Shape.of(2, 2)), a));
         assertEquals("the reference backend is closed", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> ReferenceBackend.create(0));
     }

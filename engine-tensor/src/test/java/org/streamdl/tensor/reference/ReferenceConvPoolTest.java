@@ -101,7 +101,7 @@ class ReferenceConvPoolTest {
         Tensor wt = random(spec.weightShape(), 2);
         Tensor b = random(spec.biasShape(), 3);
         Tensor y = a.allocate(DType.FLOAT32, spec.outputShape());
-        try (Conv2dPlan plan = backend.planConv2d(spec).orElseThrow()) {
+        try (Conv2dPlan plan = backend.planConv2d(spec, a).orElseThrow()) {
             plan.forward(x, wt, b, y);
             assertClose(naiveConv(spec, Convert.toFloatArray(x), Convert.toFloatArray(wt), Convert.toFloatArray(b)), y,
                     Tolerance.rtolAtol(1e-5, 1e-5));
@@ -137,7 +137,7 @@ class ReferenceConvPoolTest {
         Tensor wt = random(spec.weightShape(), 6);
         Tensor b = random(spec.biasShape(), 7);
         Tensor y = a.allocate(DType.FLOAT32, spec.outputShape());
-        try (Conv2dPlan plan = backend.planConv2d(spec).orElseThrow()) {
+        try (Conv2dPlan plan = backend.planConv2d(spec, a).orElseThrow()) {
             plan.forward(x, wt, b, y);
         }
         assertClose(naiveConv(spec, Convert.toFloatArray(x), Convert.toFloatArray(wt), Convert.toFloatArray(b)), y,
@@ -165,7 +165,7 @@ class ReferenceConvPoolTest {
                 7, 7, 2, 9,
                 6, 7, 3, 8}, Shape.of(1, 1, 4, 4), a);
         Pool2dSpec spec = Pool2dSpec.of(Pool2dSpec.Kind.MAX, x.shape(), 2, 2);
-        try (Pool2dPlan plan = backend.planPool2d(spec).orElseThrow()) {
+        try (Pool2dPlan plan = backend.planPool2d(spec, a).orElseThrow()) {
             Tensor y = a.allocate(DType.FLOAT32, spec.outputShape());
             Tensor ws = a.allocate(DType.UINT8, plan.workspaceBytes());
             plan.forward(x, y, ws);
@@ -180,13 +180,13 @@ class ReferenceConvPoolTest {
     void avgPoolCountsPaddingLikePytorchByDefault() {
         Tensor x = Convert.fromFloats(new float[] {1, 2, 3, 4}, Shape.of(1, 1, 2, 2), a);
         Pool2dSpec spec = Pool2dSpec.of(Pool2dSpec.Kind.AVG, x.shape(), 2, 2).withStride(1, 1).withPadding(1, 1);
-        try (Pool2dPlan plan = backend.planPool2d(spec).orElseThrow()) {
+        try (Pool2dPlan plan = backend.planPool2d(spec, a).orElseThrow()) {
             Tensor y = a.allocate(DType.FLOAT32, spec.outputShape());
             plan.forward(x, y, null);
             assertArrayEquals(new float[] {.25f, .75f, .5f, 1f, 2.5f, 1.5f, .75f, 1.75f, 1f}, Convert.toFloatArray(y));
         }
         Pool2dSpec exclude = spec.withCountIncludePad(false);
-        try (Pool2dPlan plan = backend.planPool2d(exclude).orElseThrow()) {
+        try (Pool2dPlan plan = backend.planPool2d(exclude, a).orElseThrow()) {
             Tensor y = a.allocate(DType.FLOAT32, exclude.outputShape());
             plan.forward(x, y, null);
             assertArrayEquals(new float[] {1, 1.5f, 2, 2, 2.5f, 3, 3, 3.5f, 4}, Convert.toFloatArray(y));

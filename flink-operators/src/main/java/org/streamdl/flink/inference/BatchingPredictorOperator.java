@@ -157,7 +157,7 @@ abstract class BatchingPredictorOperator extends AbstractStreamOperator<Predicti
             return;
         }
         long start = getProcessingTimeService().getCurrentProcessingTime();
-        try (Allocator step = model.allocator().newChild("predict", Long.MAX_VALUE / 4)) {
+        try (Allocator step = model.allocator().newChild("predict")) {
             long[] dims = new long[featureShape.length + 1];
             dims[0] = n;
             System.arraycopy(featureShape, 0, dims, 1, featureShape.length);
@@ -166,7 +166,7 @@ abstract class BatchingPredictorOperator extends AbstractStreamOperator<Predicti
             for (int i = 0; i < n; i++) {
                 x.buffer().put(i * rowBytes, batch.get(i).singleFeature().bytes());
             }
-            Tensor y = model.network().forward(x, Context.inference(step, model.kernels()));
+            Tensor y = model.predict(x, step);
             float[] outputs = org.streamdl.tensor.ops.Convert.toFloatArray(y);
             int classes = outputs.length / n;
             long done = getProcessingTimeService().getCurrentProcessingTime();
@@ -234,7 +234,7 @@ abstract class BatchingPredictorOperator extends AbstractStreamOperator<Predicti
         long[] dims = new long[featureShape.length + 1];
         dims[0] = 1;
         System.arraycopy(featureShape, 0, dims, 1, featureShape.length);
-        try (Allocator step = model.allocator().newChild("check", Long.MAX_VALUE / 4)) {
+        try (Allocator step = model.allocator().newChild("check")) {
             Tensor y;
             try {
                 y = model.network().forward(step.allocate(DType.FLOAT32, Shape.of(dims)), Context.inference(step, model.kernels()));

@@ -181,7 +181,7 @@ final class ParameterShardOperator extends AbstractStreamOperator<WeightSlice>
                 initialWeights[s] = layout.gatherWeights(model.parameters(), s);
             }
         }
-        memory = Allocator.root("parameter-shard", Long.MAX_VALUE / 4);
+        memory = Allocator.root("parameter-shard", Allocator.directMemoryLimitBytes());
         live = new HashMap<>();
     }
 

@@ -316,7 +316,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
 
     /** Forward and backward of one local batch; returns the mean loss and leaves the gradients in the parameters. */
     private double computeGradients(List<Sample> batch) {
-        try (Allocator step = model.allocator().newChild("train-step", Long.MAX_VALUE / 4)) {
+        try (Allocator step = model.allocator().newChild("train-step")) {
             Tensor features = null;
             Tensor labels = null;
             for (int i = 0; i < batch.size(); i++) {

@@ -59,7 +59,7 @@ public class GemmBenchmark {
         RandomFill.uniform(a, -1, 1, rng);
         RandomFill.uniform(b, -1, 1, rng);
         backend = ReferenceBackend.create(threads);
-        plan = backend.planMatmul(MatmulSpec.of(Shape.of(SIZE, SIZE), Shape.of(SIZE, SIZE))).orElseThrow();
+        plan = backend.planMatmul(MatmulSpec.of(Shape.of(SIZE, SIZE), Shape.of(SIZE, SIZE)), allocator).orElseThrow();
     }
 
     @Setup(Level.Iteration)
