@@ -60,6 +60,7 @@ public final class Kernels implements AutoCloseable {
     private boolean memoryIsOwnRoot;
     private long pass;
     private long evictions;
+    private volatile int planCount;  // the cache's size, readable from a metrics reporter's thread
     private boolean closed;
 
     private static final class CachedPlan {
@@ -146,9 +147,9 @@ public final class Kernels implements AutoCloseable {
         return Math.min(PLAN_BUDGET_BYTES, Allocator.directMemoryLimitBytes() / 8);
     }
 
-    /** Plans cached now. */
+    /** Plans cached now; may be read from any thread. */
     public int planCount() {
-        return plans.size();
+        return planCount;
     }
 
     /** Plans closed so far to keep the cache within its bounds. */
@@ -202,6 +203,7 @@ public final class Kernels implements AutoCloseable {
             return fallback.get();
         });
         plans.put(spec, new CachedPlan(plan, pass));
+        planCount = plans.size();
         return plan;
     }
 
@@ -214,6 +216,7 @@ public final class Kernels implements AutoCloseable {
                 return;     // every plan after it was used in this pass too
             }
             oldestFirst.remove();
+            planCount = plans.size();
             closePlan(oldest.plan);
             evictions++;
         }
@@ -238,6 +241,7 @@ public final class Kernels implements AutoCloseable {
             closePlan(cached.plan);
         }
         plans.clear();
+        planCount = 0;
         if (memory != null) {
             memory.close();
         }

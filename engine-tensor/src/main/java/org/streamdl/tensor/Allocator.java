@@ -284,6 +284,13 @@ public final class Allocator implements AutoCloseable {
         }
     }
 
+    /** Starts measuring {@link #peakBytes()} afresh from what is in use now. */
+    public void resetPeakBytes() {
+        synchronized (lock) {
+            peakBytes = usedBytes;
+        }
+    }
+
     /**
      * Bytes of freed buffers the tree keeps for reuse, not counted in {@link #usedBytes()}: at most
      * 64 MiB and a quarter of the root's limit per tree, at most a quarter of the JVM's direct memory

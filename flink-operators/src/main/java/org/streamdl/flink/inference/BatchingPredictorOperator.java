@@ -16,6 +16,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 import org.streamdl.dnn.Context;
 import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.model.MemoryRequirement;
 import org.streamdl.dnn.model.Model;
 import org.streamdl.flink.connector.formats.AvroSampleFormat;
 import org.streamdl.flink.connector.records.DeadLetter;
@@ -46,7 +47,7 @@ abstract class BatchingPredictorOperator extends AbstractStreamOperator<Predicti
     private final long maxBatchDelayMillis;
     protected final int threads;
 
-    private transient Model model;
+    private transient volatile Model model;   // volatile: the memory gauges read it from the reporter's thread
     private transient long modelVersion;
     private transient List<Sample> batch;
     private transient long[] receivedAt;
@@ -78,14 +79,22 @@ abstract class BatchingPredictorOperator extends AbstractStreamOperator<Predicti
         queueDelayMillis = metrics.histogram("queueDelayMillis", new DescriptiveStatisticsHistogram(1000));
         latencyMillis = metrics.histogram("latencyMillis", new DescriptiveStatisticsHistogram(1000));
         metrics.gauge("modelVersion", () -> modelVersion);
+        NativeMemoryGauges.register(metrics, () -> model);
     }
 
     boolean hasModel() {
         return model != null;
     }
 
-    /** Scores the open batch with the current model, then answers with {@code next} from now on. */
+    /**
+     * Scores the open batch with the current model, then answers with {@code next} from now on. The
+     * new model first runs once at every batch size this operator can send it, so its plans are built
+     * before the first record waits for them, and the direct memory it then holds is logged.
+     */
     void swapModel(Model next, long version) {
+        MemoryRequirement need = MemoryRequirement.measureInference(next, Shape.of(featureShape), maxBatchSize);
+        LOG.info("{} version {}, batches of up to {}: {} (the JVM allows {}; see docs/operations.md)", modelName, version,
+                maxBatchSize, need.describe(), Allocator.bytesToString(Allocator.directMemoryLimitBytes()));
         score();
         Model previous = model;
         model = next;

@@ -36,11 +36,13 @@ import org.streamdl.dnn.Context;
 import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.Parameter;
 import org.streamdl.dnn.losses.Loss;
+import org.streamdl.dnn.model.MemoryRequirement;
 import org.streamdl.dnn.model.Model;
 import org.streamdl.flink.connector.records.ModelSnapshot;
 import org.streamdl.flink.connector.records.Sample;
 import org.streamdl.flink.connector.records.TensorValue;
 import org.streamdl.flink.connector.serialization.StreamDLTypes;
+import org.streamdl.flink.inference.NativeMemoryGauges;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Rng;
@@ -72,6 +74,8 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
     static final OutputTag<ModelSnapshot> SNAPSHOTS = new OutputTag<>("model-snapshots", StreamDLTypes.MODEL_SNAPSHOT);
     private static final int STATE_FORMAT = 1;
     private static final Logger LOG = LoggerFactory.getLogger(TrainingWorkerOperator.class);
+    /** Steps after which a worker logs the direct memory its model holds: warm, with optimizer state and plans. */
+    private static final int MEMORY_REPORT_AFTER_STEPS = 20;
     private static final LoopTypes.WeightSliceSerializer SLICES = new LoopTypes.WeightSliceSerializer();   // stateless
 
     private final TrainingRecipe recipe;
@@ -81,7 +85,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
     private transient int worker;
     private transient int localBatchSize;
     private transient Kernels kernels;
-    private transient Model model;
+    private transient volatile Model model;   // volatile: the memory gauges read it from the reporter's thread
     private transient List<Parameter> parameters;
     private transient ParameterLayout layout;
     private transient FeedbackChannel channel;
@@ -201,6 +205,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
         getMetricGroup().gauge("computeMillisPerStep", () -> lastComputeNanos / 1e6);
         getMetricGroup().gauge("waitMillisPerStep", () -> lastWaitNanos / 1e6);
         getMetricGroup().gauge("bytesSentPerStep", () -> lastBytesSent);
+        NativeMemoryGauges.register(getMetricGroup(), () -> model);
         long now = now();
         lastSampleAtMillis = now;
         turnSinceMillis = now;
@@ -306,6 +311,11 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
             bytes += 4L * gradientSum.length + 40;
         }
         steps.inc();
+        if (steps.getCount() == MEMORY_REPORT_AFTER_STEPS) {
+            LOG.info("training worker {}: {} (the JVM allows {} of direct memory; see docs/operations.md)",
+                    getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(), MemoryRequirement.of(model).describe(),
+                    Allocator.bytesToString(Allocator.directMemoryLimitBytes()));
+        }
         samplesCounter.inc(count);
         lastBytesSent = bytes;
         contributedAtNanos = System.nanoTime();

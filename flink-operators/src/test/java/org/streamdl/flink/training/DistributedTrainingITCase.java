@@ -106,12 +106,11 @@ class DistributedTrainingITCase {
         assertEquals(1, snapshots.size(), "only the final snapshot was asked for");
         assertEquals((long) globalBatch * steps, result.samplesApplied());
 
-        try (Kernels kernels = Kernels.create(1);
-             Model single = Blobs.mlp(kernels)) {
+        try (Model single = Blobs.mlp(Kernels.create(1))) {
             Sgd sgd = new Sgd(single.allocator(), 0.05, 0.9);
             Trainer.builder(single, SoftmaxCrossEntropy::new, sgd).batchSize(globalBatch).epochs(1).shuffle(false)
                     .logEvery(0).build().fit(Blobs.dataset(11, globalBatch * steps), null);
-            ModelFile.Contents distributed = ModelBytes.read(result.modelFile(), "equivalence", kernels);
+            ModelFile.Contents distributed = ModelBytes.read(result.modelFile(), "equivalence", Kernels.create(1));
             try (Model trained = distributed.model()) {
                 for (Parameter expected : single.parameters()) {
                     float[] want = org.streamdl.tensor.ops.Convert.toFloatArray(expected.value());
@@ -320,17 +319,16 @@ class DistributedTrainingITCase {
         assertEquals(records, recovered.samplesApplied(), "samples applied after the restore");
 
         InMemoryDataset test = Blobs.dataset(99, 2000);
-        try (Kernels kernels = Kernels.create(1)) {
-            ModelFile.Contents r = ModelBytes.read(recovered.modelFile(), "recovered", kernels);
-            ModelFile.Contents u = ModelBytes.read(undisturbed.modelFile(), "undisturbed", kernels);
-            assertEquals(Long.toString(records), r.provenance().get("training.samplesApplied"));
-            try (Model recoveredModel = r.model(); Model undisturbedModel = u.model()) {
-                double recoveredAccuracy = Evaluation.accuracy(recoveredModel, test, 500);
-                double undisturbedAccuracy = Evaluation.accuracy(undisturbedModel, test, 500);
-                assertTrue(undisturbedAccuracy > 0.8, "undisturbed accuracy " + undisturbedAccuracy);
-                assertTrue(Math.abs(recoveredAccuracy - undisturbedAccuracy) < 0.03,
-                        "recovered " + recoveredAccuracy + " vs undisturbed " + undisturbedAccuracy);
-            }
+        // each model owns the kernels it is read with, and closes them
+        ModelFile.Contents r = ModelBytes.read(recovered.modelFile(), "recovered", Kernels.create(1));
+        ModelFile.Contents u = ModelBytes.read(undisturbed.modelFile(), "undisturbed", Kernels.create(1));
+        assertEquals(Long.toString(records), r.provenance().get("training.samplesApplied"));
+        try (Model recoveredModel = r.model(); Model undisturbedModel = u.model()) {
+            double recoveredAccuracy = Evaluation.accuracy(recoveredModel, test, 500);
+            double undisturbedAccuracy = Evaluation.accuracy(undisturbedModel, test, 500);
+            assertTrue(undisturbedAccuracy > 0.8, "undisturbed accuracy " + undisturbedAccuracy);
+            assertTrue(Math.abs(recoveredAccuracy - undisturbedAccuracy) < 0.03,
+                    "recovered " + recoveredAccuracy + " vs undisturbed " + undisturbedAccuracy);
         }
     }
 }
