@@ -47,6 +47,7 @@ public final class Allocator implements AutoCloseable {
     private final Object lock;
     private final Map<Storage, Boolean> live = new IdentityHashMap<>();
     private final BufferPool pool;          // shared by the whole tree
+    private final Allocator root;
     private final List<Allocator> children = new ArrayList<>();
     private long usedBytes;      // this allocator's storages plus its children's
     private long peakBytes;
@@ -61,6 +62,7 @@ public final class Allocator implements AutoCloseable {
         this.recordSites = recordSites;
         this.lock = parent == null ? new Object() : parent.lock;
         this.pool = parent == null ? new BufferPool(limitBytes) : parent.pool;
+        this.root = parent == null ? this : parent.root;
     }
 
     /** A root allocator; records allocation sites when {@value #DEBUG_PROPERTY} is {@code true}. */
@@ -150,10 +152,6 @@ public final class Allocator implements AutoCloseable {
         try {
             return DirectMemory.allocate(capacity);
         } catch (OutOfMemoryError full) {
-            Allocator root = this;
-            while (root.parent != null) {
-                root = root.parent;
-            }
             OutOfTensorMemoryException e = new OutOfTensorMemoryException(Checks.format(
                     "allocator '%s': cannot allocate %s: the JVM's direct memory is exhausted (%s of %s reserved by the"
                             + " process, none of it pooled now; raise -XX:MaxDirectMemorySize, on Flink"
@@ -171,7 +169,7 @@ public final class Allocator implements AutoCloseable {
         ByteBuffer raw = storage.release();
         if (raw != null) {
             release(raw.capacity());
-            pool.give(raw);
+            pool.give(raw, root.peakBytes);
         }
     }
 
@@ -293,8 +291,9 @@ public final class Allocator implements AutoCloseable {
 
     /**
      * Bytes of freed buffers the tree keeps for reuse, not counted in {@link #usedBytes()}: at most
-     * 64 MiB and a quarter of the root's limit per tree, at most a quarter of the JVM's direct memory
-     * across all trees, and all of it released before an allocation would pass the JVM's limit.
+     * 64 MiB, a quarter of the root's limit and the root's peak usage per tree, at most a quarter of the
+     * JVM's direct memory across all trees, and all of it released before an allocation would pass the
+     * JVM's limit.
      */
     public long pooledBytes() {
         return pool.heldBytes();

@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li><b>Size classes</b> ({@link DirectMemory#classCapacity}): batches of 199 and 200 rows share
  *       buffers, so batch sizes that vary do not fill the pool with one buffer per size.</li>
- *   <li><b>A small cap per tree</b>: at most {@link #TREE_LIMIT_BYTES}, and at most a quarter of the
- *       tree's own limit.</li>
+ *   <li><b>A small cap per tree</b>: at most {@link #TREE_LIMIT_BYTES}, at most a quarter of the
+ *       tree's own limit, and at most what the tree has held at its peak in live tensors, so a tree
+ *       never takes more than twice its peak from the process.</li>
  *   <li><b>A cap per process</b>: all pools together hold at most a quarter of the JVM's direct memory
  *       limit ({@link #PROCESS_LIMIT_BYTES}).</li>
  *   <li><b>Released under pressure</b>: before a new buffer would pass the JVM's direct memory limit,
@@ -62,15 +63,18 @@ final class BufferPool {
         return buffers.pop();
     }
 
-    /** Keeps a freed buffer, or frees it now when a cap would be passed. */
-    void give(ByteBuffer raw) {
-        if (!keep(raw, raw.capacity())) {
+    /**
+     * Keeps a freed buffer, or frees it now when a cap would be passed; {@code treePeakBytes}, the most
+     * the tree has held in live tensors, is a cap too.
+     */
+    void give(ByteBuffer raw, long treePeakBytes) {
+        if (!keep(raw, raw.capacity(), Math.min(limitBytes, treePeakBytes))) {
             DirectMemory.free(raw);
         }
     }
 
-    private synchronized boolean keep(ByteBuffer raw, int capacity) {
-        if (closed || capacity > DirectMemory.LARGEST_CLASS || heldBytes + capacity > limitBytes) {
+    private synchronized boolean keep(ByteBuffer raw, int capacity, long limit) {
+        if (closed || capacity > DirectMemory.LARGEST_CLASS || heldBytes + capacity > limit) {
             return false;
         }
         if (PROCESS_HELD.addAndGet(capacity) > PROCESS_LIMIT_BYTES) {

@@ -68,6 +68,19 @@ class BufferPoolTest {
     }
 
     @Test
+    void aTreeNeverPoolsMoreThanItsPeakInLiveTensors() {
+        try (Allocator root = Allocator.root("model", 1L << 30)) {
+            root.allocate(DType.UINT8, 8L << 20).close();
+            Tensor a = root.allocate(DType.UINT8, 3L << 20);   // another class: new memory
+            Tensor b = root.allocate(DType.UINT8, 3L << 20);
+            a.close();
+            b.close();
+            assertTrue(root.pooledBytes() <= root.peakBytes(), root.pooledBytes() + " pooled, peak " + root.peakBytes());
+            assertTrue(root.pooledBytes() >= Allocator.classBytes(8L << 20), "the largest buffer stayed pooled");
+        }
+    }
+
+    @Test
     void closingTheRootReturnsItsPoolToTheSystem() {
         long before = Allocator.directMemoryReservedBytes();
         Allocator root = Allocator.root("model", 1L << 30);
