@@ -38,9 +38,10 @@ import org.streamdl.tensor.spi.QuantizedMatmulSpec;
  * in a root of their own named {@code kernels}.
  *
  * <p>The cache is bounded, because every input shape has plans of its own and a micro-batching
- * trainer meets every batch size up to its maximum: when it holds more than {@link #MAX_PLANS} plans
- * or their memory passes {@link #planBudgetBytes()}, the least recently used plans are closed, except
- * those used in the current pass ({@link #beginPass}), which a backward pass may still need.
+ * scorer or an online trainer meets every batch size up to its maximum: when it holds more than
+ * {@link #MAX_PLANS} plans or their memory passes {@link #planBudgetBytes()}, the least recently used
+ * plans are closed, except those used in the current pass ({@link #beginPass}), which a backward pass
+ * may still need.
  */
 public final class Kernels implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);

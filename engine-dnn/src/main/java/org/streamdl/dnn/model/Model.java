@@ -94,7 +94,7 @@ public final class Model implements AutoCloseable {
      * real rows: each input shape has plans of its own (primitives compiled for it, weights packed for
      * it), and a micro-batching scorer meets every batch size up to its maximum, which would keep
      * building plans (milliseconds each) and evicting them. Rows do not interact at inference, so the
-     * padding changes no result; it costs at most a third more arithmetic.
+     * padding changes no result; less than a third of a padded batch is padding.
      */
     public Tensor predict(Tensor x, Allocator out) {
         Checks.argument(x.rank() >= 1, "model '%s': predict takes a batch (N, ...) but got a scalar", network.name());
