@@ -55,6 +55,15 @@ final class InputLayout implements Serializable {
             throw new ValidationException("model " + model + ": the INPUT has no columns; it takes " + ACCEPTED);
         }
         String[] names = columns.stream().map(Column::getName).toArray(String[]::new);
+        for (int i = 0; columns.size() > 1 && i < columns.size(); i++) {
+            LogicalType t = columns.get(i).getDataType().getLogicalType();
+            if (t.getTypeRoot() == LogicalTypeRoot.ARRAY || t.getTypeRoot() == LogicalTypeRoot.BINARY
+                    || t.getTypeRoot() == LogicalTypeRoot.VARBINARY) {
+                throw new ValidationException("model " + model + ": input column '" + names[i] + "' is "
+                        + t.asSummaryString() + " and must then be the only input column, but the INPUT has "
+                        + List.of(names) + "; it takes " + ACCEPTED);
+            }
+        }
         LogicalType first = columns.get(0).getDataType().getLogicalType();
         Kind single = switch (first.getTypeRoot()) {
             case ARRAY -> switch (first.getChildren().get(0).getTypeRoot()) {
@@ -67,11 +76,6 @@ final class InputLayout implements Serializable {
             default -> null;
         };
         if (single != null) {
-            if (columns.size() > 1) {
-                throw new ValidationException("model " + model + ": input column '" + names[0] + "' is "
-                        + first.asSummaryString() + " and must then be the only input column, but the INPUT also has "
-                        + List.of(names).subList(1, names.length) + "; it takes " + ACCEPTED);
-            }
             if (single == Kind.BYTES && first.getTypeRoot() == LogicalTypeRoot.BINARY
                     && ((org.apache.flink.table.types.logical.BinaryType) first).getLength() != featureCount * Float.BYTES) {
                 throw new ValidationException("model " + model + ": input column '" + names[0] + "' is "

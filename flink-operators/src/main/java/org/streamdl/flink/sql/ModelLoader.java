@@ -8,6 +8,7 @@ import java.util.Locale;
 import org.apache.flink.core.fs.Path;
 import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.data.IdxFile;
+import org.streamdl.dnn.layers.Flatten;
 import org.streamdl.dnn.layers.Layer;
 import org.streamdl.dnn.layers.Linear;
 import org.streamdl.dnn.layers.QuantizedConv2d;
@@ -83,10 +84,17 @@ final class ModelLoader {
         }
     }
 
-    /** One row's feature shape when the model says it: a first Linear layer's input width. */
+    /** One row's feature shape when the model says it: the input width of a first Linear layer (after a Flatten); else null. */
     static long[] featureShapeOf(Model model) {
-        if (model.network() instanceof Sequential s && !s.layers().isEmpty() && s.layers().get(0) instanceof Linear linear) {
-            return new long[] {linear.parameters().get(0).value().shape().dim(1)};
+        if (model.network() instanceof Sequential s) {
+            for (Layer layer : s.layers()) {
+                if (layer instanceof Linear linear) {
+                    return new long[] {linear.parameters().get(0).value().shape().dim(1)};
+                }
+                if (!(layer instanceof Flatten)) {
+                    return null;
+                }
+            }
         }
         return null;
     }

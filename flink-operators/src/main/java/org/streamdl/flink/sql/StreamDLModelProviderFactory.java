@@ -64,18 +64,18 @@ public final class StreamDLModelProviderFactory implements ModelProviderFactory 
     @Override
     public ModelProvider createModelProvider(Context context) {
         FactoryUtil.ModelProviderFactoryHelper helper = FactoryUtil.createModelProviderFactoryHelper(this, context);
-        helper.validate();   // unknown and missing options, by name
+        helper.validate();   // unknown and missing options and values of the wrong type, by name and with what is accepted
         ReadableConfig options = helper.getOptions();
         ResolvedCatalogModel catalogModel = context.getCatalogModel();
         String name = context.getObjectIdentifier().asSummaryString();
 
         String path = options.get(StreamDLModelOptions.PATH);
-        Precision precision = option(options, StreamDLModelOptions.PRECISION, "fp32, bf16, int8");
-        InvalidRows invalidRows = option(options, StreamDLModelOptions.INVALID_ROWS, "fail, null");
+        Precision precision = options.get(StreamDLModelOptions.PRECISION);   // values the helper has parsed
+        InvalidRows invalidRows = options.get(StreamDLModelOptions.INVALID_ROWS);
         int threads = atLeast(options, StreamDLModelOptions.THREADS, 1);
         int maxBatchSize = atLeast(options, StreamDLModelOptions.MAX_BATCH_SIZE, 1);
         int calibrationSamples = atLeast(options, StreamDLModelOptions.CALIBRATION_SAMPLES, 1);
-        Duration delay = option(options, StreamDLModelOptions.MAX_BATCH_DELAY, "a duration such as '10 ms'");
+        Duration delay = options.get(StreamDLModelOptions.MAX_BATCH_DELAY);
         if (delay.isNegative()) {
             throw new ValidationException("model " + name + ": option 'max-batch-delay' is " + delay + "; it must be >= 0");
         }
@@ -158,16 +158,8 @@ public final class StreamDLModelProviderFactory implements ModelProviderFactory 
         };
     }
 
-    private static <T> T option(ReadableConfig options, ConfigOption<T> option, String accepted) {
-        try {
-            return options.get(option);
-        } catch (IllegalArgumentException e) {
-            throw new ValidationException("option '" + option.key() + "': " + e.getMessage() + " Accepted: " + accepted, e);
-        }
-    }
-
     private static int atLeast(ReadableConfig options, ConfigOption<Integer> option, int min) {
-        int value = option(options, option, "an integer >= " + min);
+        int value = options.get(option);
         if (value < min) {
             throw new ValidationException("option '" + option.key() + "' is " + value + "; it must be >= " + min);
         }
