@@ -72,6 +72,9 @@ class MlPredictITCase {
     private static EmbeddedKafkaBroker kafka;
     private static float[][] images;
 
+    private static Path fp32;
+    private static Path calibration;
+
     @BeforeAll
     static void startKafka() throws Exception {
         kafka = EmbeddedKafkaBroker.start();
@@ -82,6 +85,17 @@ class MlPredictITCase {
                 images[i][p] = (idx.data()[i * 784 + p] & 0xff) / 255f;
             }
         }
+        fp32 = SqlModels.lenet5(dir);
+        calibration = SqlModels.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz").toAbsolutePath();
+        kafka.createTopic("images", 2);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProperties())) {
+            for (int i = 0; i < IMAGES; i++) {
+                producer.send(new ProducerRecord<>("images", json(i, images[i])));
+            }
+            // two rows the model cannot take
+            producer.send(new ProducerRecord<>("images", json(1000, new float[10])));
+            producer.send(new ProducerRecord<>("images", "{\"id\": 1001, \"pixels\": null}".getBytes(StandardCharsets.UTF_8)));
+        }
     }
 
     @AfterAll
@@ -91,28 +105,58 @@ class MlPredictITCase {
         }
     }
 
-    @Test
-    void everyImageGetsThePredictorsAnswerInFloat32AndInt8SyncAndAsync() throws Exception {
-        Path fp32 = SqlModels.lenet5(dir);
-        Path calibration = SqlModels.FASHION_MNIST.resolve("train-images-idx3-ubyte.gz").toAbsolutePath();
-        Path int8 = quantized(fp32, calibration);
-        kafka.createTopic("images", 2);
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProperties())) {
-            for (int i = 0; i < IMAGES; i++) {
-                producer.send(new ProducerRecord<>("images", json(i, images[i])));
-            }
-            // two rows the model cannot take: they get NULL outputs ('invalid-rows' = 'null')
-            producer.send(new ProducerRecord<>("images", json(1000, new float[10])));
-            producer.send(new ProducerRecord<>("images", "{\"id\": 1001, \"pixels\": null}".getBytes(StandardCharsets.UTF_8)));
-        }
-
+    /** A table environment on the MiniCluster with the Kafka table {@code images} over the images topic. */
+    private static StreamTableEnvironment tableEnvironment(String group) {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         StreamTableEnvironment tEnv = StreamTableEnvironment.create(env);
         tEnv.executeSql("CREATE TABLE images (id BIGINT, pixels ARRAY<FLOAT>) WITH ('connector' = 'kafka', "
                 + "'topic' = 'images', 'properties.bootstrap.servers' = '" + kafka.bootstrapServers() + "', "
-                + "'properties.group.id' = 'ml-predict-it', 'scan.startup.mode' = 'earliest-offset', "
+                + "'properties.group.id' = '" + group + "', 'scan.startup.mode' = 'earliest-offset', "
                 + "'scan.bounded.mode' = 'latest-offset', 'format' = 'json')");
+        return tEnv;
+    }
+
+    @Test
+    void theScalarFunctionAnswersAsThePredictor() throws Exception {
+        StreamTableEnvironment tEnv = tableEnvironment("udf-it");
+        tEnv.executeSql("CREATE FUNCTION streamdl_predict AS '" + StreamDLPredict.class.getName() + "'");
+        Map<Long, Integer> got = new HashMap<>();
+        try (CloseableIterator<org.apache.flink.types.Row> rows = tEnv.executeSql("SELECT id, streamdl_predict('"
+                + fp32.toUri() + "', pixels, '1,28,28') FROM images WHERE id < 1000 OR pixels IS NULL").collect()) {
+            rows.forEachRemaining(r -> assertNull(got.put((Long) r.getField(0), (Integer) r.getField(1)), "twice: " + r));
+        }
+        assertEquals(IMAGES + 1, got.size());
+        assertNull(got.get(1001L), "NULL features give NULL");
+        Map<Long, Prediction> expected = predictorAnswers(fp32);
+        for (long id = 0; id < IMAGES; id++) {
+            assertEquals(expected.get(id).predictedClass(), got.get(id), "image " + id);
+        }
+    }
+
+    @Test
+    void anInvalidRowFailsTheJobByDefaultNamingTheColumn() {
+        StreamTableEnvironment tEnv = tableEnvironment("fail-it");
+        tEnv.executeSql("CREATE MODEL strict INPUT (pixels ARRAY<FLOAT>) OUTPUT (label INT) WITH ('provider' = 'streamdl', "
+                + "'path' = '" + fp32.toUri() + "', 'feature-shape' = '1,28,28')");
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> {
+            try (CloseableIterator<org.apache.flink.types.Row> rows = tEnv.executeSql(
+                    "SELECT id, label FROM ML_PREDICT(TABLE images, MODEL strict, DESCRIPTOR(pixels))").collect()) {
+                rows.forEachRemaining(r -> { });
+            }
+        });
+        StringBuilder messages = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            messages.append(t.getMessage()).append('\n');
+        }
+        assertTrue(messages.toString().contains("column 'pixels' has 10 values, expected 784")
+                && messages.toString().contains("'invalid-rows'"), messages.toString());
+    }
+
+    @Test
+    void everyImageGetsThePredictorsAnswerInFloat32AndInt8SyncAndAsync() throws Exception {
+        Path int8 = quantized(fp32, calibration);
+        StreamTableEnvironment tEnv = tableEnvironment("ml-predict-it");
         String common = "'feature-shape' = '1,28,28', 'invalid-rows' = 'null', 'max-batch-size' = '32', "
                 + "'max-batch-delay' = '5 ms'";
         tEnv.executeSql("CREATE MODEL lenet_fp32 INPUT (pixels ARRAY<FLOAT>) "
