@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import org.apache.flink.table.api.EnvironmentSettings;
 import org.apache.flink.table.api.ExplainDetail;
 import org.apache.flink.table.api.TableEnvironment;
+import org.apache.flink.table.api.TableException;
 import org.apache.flink.table.api.ValidationException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,7 @@ class StreamDLModelProviderFactoryTest {
             softmax = SqlModels.tabular(dir, true);
         }
         tEnv = TableEnvironment.create(EnvironmentSettings.inStreamingMode());
-        tEnv.executeSql("CREATE TABLE images (id BIGINT, pixels ARRAY<FLOAT>, packed BYTES, ints ARRAY<INT>)"
+        tEnv.executeSql("CREATE TABLE images (id BIGINT, pixels ARRAY<FLOAT>, packed BYTES, ints ARRAY<INT>, truth INT)"
                 + " WITH ('connector' = 'datagen', 'number-of-rows' = '1')");
         tEnv.executeSql("CREATE TABLE rows4 (id BIGINT, a INT, b DOUBLE, c FLOAT, d DECIMAL(10, 2))"
                 + " WITH ('connector' = 'datagen', 'number-of-rows' = '1')");
@@ -201,5 +202,20 @@ class StreamDLModelProviderFactoryTest {
     void refusesLogitsOfANetworkEndingInSoftmax() {
         refused(() -> plan("rows4", "a INT, b DOUBLE, c FLOAT, d DECIMAL(10, 2)", "logits ARRAY<FLOAT>", path(softmax),
                 "a, b, c, d"), "'logits'", "Softmax", "'probabilities'");
+    }
+
+    /**
+     * Evidence for docs/sql.md: Flink 2.2 parses and validates ML_EVALUATE (its result is a
+     * MAP<STRING, DOUBLE> of metrics) but its planner has no rule to run it. When this test fails,
+     * a newer Flink plans it and the docs should say so.
+     */
+    @Test
+    void flinkDoesNotPlanMlEvaluate() {
+        tEnv.executeSql("CREATE MODEL m INPUT (pixels ARRAY<FLOAT>) OUTPUT (label INT) WITH ('provider' = 'streamdl', "
+                + path(lenet) + ", 'feature-shape' = '1,28,28')");
+        TableException e = assertThrows(TableException.class, () -> tEnv.explainSql("SELECT * FROM ML_EVALUATE(TABLE images, "
+                + "MODEL m, DESCRIPTOR(truth), DESCRIPTOR(pixels), 'classification')", ExplainDetail.JSON_EXECUTION_PLAN));
+        assertTrue(e.getMessage().contains("Cannot generate a valid execution plan") && e.getMessage().contains("ML_EVALUATE"),
+                e.getMessage());
     }
 }
