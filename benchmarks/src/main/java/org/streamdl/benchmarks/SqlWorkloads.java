@@ -1,0 +1,234 @@
+package org.streamdl.benchmarks;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+import org.apache.flink.table.api.Schema;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.flink.table.functions.FunctionContext;
+import org.apache.flink.table.functions.ScalarFunction;
+import org.apache.flink.types.Row;
+import org.streamdl.dnn.Kernels;
+import org.streamdl.dnn.data.InMemoryDataset;
+import org.streamdl.dnn.model.Model;
+import org.streamdl.dnn.model.ModelFile;
+import org.streamdl.dnn.onnx.OnnxFormatException;
+import org.streamdl.dnn.onnx.OnnxImporter;
+import org.streamdl.dnn.onnx.OnnxReader;
+import org.streamdl.dnn.quantize.Quantizer;
+import org.streamdl.flink.connector.decode.DecodedSamples;
+import org.streamdl.flink.connector.files.FileSamples;
+import org.streamdl.flink.connector.formats.SampleSpec;
+import org.streamdl.flink.connector.records.Sample;
+import org.streamdl.flink.inference.Predictor;
+import org.streamdl.tensor.DType;
+
+/**
+ * SQL1: the 10,000 Fashion-MNIST test images from the bounded IDX file source, scored by the
+ * trained LeNet-5 (lenet5.onnx) four ways, each into a discarding sink, in the same run and on the
+ * same embedded cluster: {@code ML_PREDICT} with the {@code streamdl} provider (async, float32 and
+ * int8), the DataStream {@code Predictor} (int8), and a scalar UDF that calls ONNX Runtime for each
+ * row, which is what SQL users write without a model provider.
+ *
+ * <p>Each figure is images / job wall time (submission to the end of the job, with the model
+ * loading in each task's open), after one untimed rehearsal of the same job on the same cluster,
+ * as a long-running session cluster would run it. The int8 model is quantized once, max-abs on the
+ * first 1024 training images, and written as a model file both int8 paths read.
+ */
+final class SqlWorkloads {
+    private static final int REHEARSALS = 1;
+    private static final int BATCH = 256;
+
+    private SqlWorkloads() {}
+
+    static Map<String, Object> sql1(WorkloadRunner.Options options) throws Exception {
+        Path data = Path.of(options.data());
+        Path images = data.resolve("t10k-images-idx3-ubyte.gz");
+        Path labels = data.resolve("t10k-labels-idx1-ubyte.gz");
+        Path dir = Files.createTempDirectory("streamdl-sql1");
+        Path fp32 = dir.resolve("lenet5.sdlm");
+        Path int8 = dir.resolve("lenet5-int8.sdlm");
+        try (Model model = importLenet5(options.threads())) {
+            ModelFile.write(fp32, model, Map.of());
+            try (Quantizer.Quantized q = InferenceWorkloads.quantize(model, InMemoryDataset.fashionMnist(data, "train"),
+                    options.threads())) {
+                ModelFile.write(int8, q.model(), Map.of());
+            }
+        }
+        int parallelism = options.parallelism();
+        Configuration conf = new Configuration();
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+        conf.set(TaskManagerOptions.NUM_TASK_SLOTS, parallelism);
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("images", InMemoryDataset.fashionMnist(data, "t10k").size());
+        figures.put("parallelism", parallelism);
+        try (SessionCluster cluster = SessionCluster.start(conf, parallelism)) {
+            Job mlPredictFp32 = () -> mlPredict(cluster, conf, options, images, labels, fp32);
+            Job mlPredictInt8 = () -> mlPredict(cluster, conf, options, images, labels, int8);
+            Job predictorInt8 = () -> predictor(cluster, conf, options, images, labels, int8);
+            Job udfOnnxRuntime = () -> onnxRuntimeUdf(cluster, conf, options, images, labels);
+            int count = (Integer) figures.get("images");
+            figures.put("ml_predict_fp32_img_s", rate(mlPredictFp32, count));
+            figures.put("ml_predict_int8_img_s", rate(mlPredictInt8, count));
+            figures.put("datastream_int8_img_s", rate(predictorInt8, count));
+            figures.put("udf_onnxruntime_img_s", rate(udfOnnxRuntime, count));
+        } finally {
+            Files.deleteIfExists(fp32);
+            Files.deleteIfExists(int8);
+            Files.deleteIfExists(dir);
+        }
+        figures.put("ml_predict_int8_vs_datastream", WorkloadRunner.round(
+                (Double) figures.get("ml_predict_int8_img_s") / (Double) figures.get("datastream_int8_img_s"), 3));
+        figures.put("ml_predict_int8_vs_udf_onnxruntime", WorkloadRunner.round(
+                (Double) figures.get("ml_predict_int8_img_s") / (Double) figures.get("udf_onnxruntime_img_s"), 3));
+        figures.put("batching", "max " + BATCH + " rows, 10 ms; ML_PREDICT max-concurrent-operations " + 2 * BATCH);
+        figures.put("timing", "images / job wall time after " + REHEARSALS + " rehearsal of each job on the same cluster");
+        return figures;
+    }
+
+    /** A job that runs to its end; returns its wall time in seconds. */
+    private interface Job {
+        double run() throws Exception;
+    }
+
+    private static double rate(Job job, int images) throws Exception {
+        for (int i = 0; i < REHEARSALS; i++) {
+            job.run();
+        }
+        WorkloadRunner.settleJit();
+        return WorkloadRunner.round(images / job.run(), 1);
+    }
+
+    /** The test images as rows (id, pixels ARRAY<FLOAT>) in a table {@code images}. */
+    private static StreamTableEnvironment tables(SessionCluster cluster, Configuration conf, WorkloadRunner.Options options,
+                                                 Path images, Path labels) throws java.io.IOException {
+        StreamExecutionEnvironment env = cluster.environment(conf, options.parallelism());
+        TypeInformation<Row> rowType = Types.ROW_NAMED(new String[] {"id", "pixels"}, Types.LONG, Types.OBJECT_ARRAY(Types.FLOAT));
+        DataStream<Row> rows = samples(env, images, labels).map(s -> {
+            float[] pixels = s.singleFeature().toFloats();
+            Float[] boxed = new Float[pixels.length];
+            for (int i = 0; i < pixels.length; i++) {
+                boxed[i] = pixels[i];
+            }
+            return Row.of(s.eventTime(), boxed);
+        }).returns(rowType);
+        StreamTableEnvironment tEnv = StreamTableEnvironment.create(env);
+        tEnv.createTemporaryView("images", tEnv.fromDataStream(rows, Schema.newBuilder()
+                .column("id", "BIGINT").column("pixels", "ARRAY<FLOAT>").build()));
+        tEnv.executeSql("CREATE TEMPORARY TABLE discard (id BIGINT, label INT) WITH ('connector' = 'blackhole')");
+        return tEnv;
+    }
+
+    private static DataStream<Sample> samples(StreamExecutionEnvironment env, Path images, Path labels)
+            throws java.io.IOException {
+        SampleSpec spec = SampleSpec.builder().feature("input", DType.FLOAT32, 1, 28, 28).classLabel(10).build();
+        DecodedSamples decoded = FileSamples.idx(env, images.toString(), labels.toString(), spec);
+        return decoded.samples();
+    }
+
+    private static double mlPredict(SessionCluster cluster, Configuration conf, WorkloadRunner.Options options, Path images,
+                                    Path labels, Path model) throws Exception {
+        StreamTableEnvironment tEnv = tables(cluster, conf, options, images, labels);
+        tEnv.executeSql("CREATE TEMPORARY MODEL lenet INPUT (pixels ARRAY<FLOAT>) OUTPUT (label INT) WITH ("
+                + "'provider' = 'streamdl', 'path' = '" + model.toUri() + "', 'feature-shape' = '1,28,28', "
+                + "'threads' = '" + options.threads() + "', 'max-batch-size' = '" + BATCH + "', 'max-batch-delay' = '10 ms')");
+        long start = System.nanoTime();
+        tEnv.executeSql("INSERT INTO discard SELECT id, label FROM ML_PREDICT(TABLE images, MODEL lenet, "
+                + "DESCRIPTOR(pixels), MAP['async', 'true', 'max-concurrent-operations', '" + 2 * BATCH + "'])").await();
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static double predictor(SessionCluster cluster, Configuration conf, WorkloadRunner.Options options, Path images,
+                                    Path labels, Path model) throws Exception {
+        StreamExecutionEnvironment env = cluster.environment(conf, options.parallelism());
+        Predictor.fromFile(model.toString(), 1, 28, 28).maxBatchSize(BATCH).maxBatchDelay(Duration.ofMillis(10))
+                .threads(options.threads()).build()
+                .predict(samples(env, images, labels)).predictions().sinkTo(new DiscardingSink<>());
+        long start = System.nanoTime();
+        JobClient job = env.executeAsync("SQL1 DataStream Predictor");
+        job.getJobExecutionResult().get();
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static double onnxRuntimeUdf(SessionCluster cluster, Configuration conf, WorkloadRunner.Options options,
+                                         Path images, Path labels) throws Exception {
+        StreamTableEnvironment tEnv = tables(cluster, conf, options, images, labels);
+        tEnv.createTemporarySystemFunction("ort_predict", new OnnxRuntimeUdf(options.threads()));
+        long start = System.nanoTime();
+        tEnv.executeSql("INSERT INTO discard SELECT id, ort_predict(pixels) FROM images").await();
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static Model importLenet5(int threads) throws java.io.IOException {
+        try {
+            return OnnxImporter.importModel(OnnxReader.read(OnnxRuntimeBaseline.model("lenet5.onnx"), "lenet5.onnx"),
+                    "lenet5.onnx", Kernels.create(threads));
+        } catch (OnnxFormatException e) {
+            throw new java.io.IOException(e.getMessage(), e);
+        }
+    }
+
+    /** The per-row scalar UDF SQL users write today: lenet5.onnx on ONNX Runtime, one session run per row. */
+    public static final class OnnxRuntimeUdf extends ScalarFunction {
+        private static final long serialVersionUID = 1L;
+
+        private final int threads;
+        private transient OrtEnvironment env;
+        private transient OrtSession session;
+
+        OnnxRuntimeUdf(int threads) {
+            this.threads = threads;
+        }
+
+        @Override
+        public void open(FunctionContext context) throws Exception {
+            env = OrtEnvironment.getEnvironment();
+            try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+                so.setIntraOpNumThreads(threads);
+                so.setInterOpNumThreads(1);
+                so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                session = env.createSession(OnnxRuntimeBaseline.model("lenet5.onnx"), so);
+            }
+        }
+
+        public Integer eval(Float[] pixels) throws OrtException {
+            FloatBuffer input = FloatBuffer.allocate(pixels.length);
+            for (Float p : pixels) {
+                input.put(p);
+            }
+            input.flip();
+            try (OnnxTensor x = OnnxTensor.createTensor(env, input, new long[] {1, 1, 28, 28});
+                 OrtSession.Result result = session.run(Map.of("input", x))) {
+                float[] logits = ((float[][]) result.get(0).getValue())[0];
+                int best = 0;
+                for (int j = 1; j < logits.length; j++) {
+                    best = logits[j] > logits[best] ? j : best;
+                }
+                return best;
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            if (session != null) {
+                session.close();
+            }
+        }
+    }
+}
