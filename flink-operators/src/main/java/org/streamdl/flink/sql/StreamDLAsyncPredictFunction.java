@@ -41,11 +41,14 @@ public final class StreamDLAsyncPredictFunction extends AsyncPredictFunction {
     @Override
     public void open(FunctionContext context) throws Exception {
         pending = new ArrayList<>();
-        scorer = new ScheduledThreadPoolExecutor(1, r -> {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "streamdl-ml-predict " + spec.name());
             t.setDaemon(true);
             return t;
         });
+        // the operator waits for every answer before it closes; rows still pending at close were cancelled
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        scorer = executor;
         try {
             runner = scorer.submit(() -> ModelRunner.open(spec, context.getMetricGroup())).get();
         } catch (ExecutionException e) {
@@ -144,7 +147,7 @@ public final class StreamDLAsyncPredictFunction extends AsyncPredictFunction {
         if (scorer == null) {
             return;
         }
-        scorer.shutdown();   // what is queued still runs; the model closes once the scoring thread is done
+        scorer.shutdown();   // a batch being scored finishes; the model closes once the scoring thread is done
         if (runner != null) {
             try {
                 scorer.awaitTermination(1, TimeUnit.MINUTES);
