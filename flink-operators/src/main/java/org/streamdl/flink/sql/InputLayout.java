@@ -126,11 +126,22 @@ final class InputLayout implements Serializable {
                 if (a.size() != featureCount) {
                     return "column '" + names[0] + "' has " + a.size() + " values, expected " + featureCount;
                 }
-                for (int i = 0; i < featureCount; i++) {
-                    if (a.isNullAt(i)) {
-                        return "column '" + names[0] + "' has NULL at element " + i;
+                try {   // bulk copies; both refuse an array holding a NULL
+                    if (kind == Kind.FLOAT_ARRAY) {
+                        System.arraycopy(a.toFloatArray(), 0, into, offset, featureCount);
+                    } else {
+                        double[] d = a.toDoubleArray();
+                        for (int i = 0; i < featureCount; i++) {
+                            into[offset + i] = (float) d[i];
+                        }
                     }
-                    into[offset + i] = kind == Kind.FLOAT_ARRAY ? a.getFloat(i) : (float) a.getDouble(i);
+                } catch (RuntimeException e) {
+                    for (int i = 0; i < featureCount; i++) {
+                        if (a.isNullAt(i)) {
+                            return "column '" + names[0] + "' has NULL at element " + i;
+                        }
+                    }
+                    throw e;
                 }
             }
             case BYTES -> {

@@ -120,6 +120,14 @@ class StreamDLAsyncPredictFunctionTest {
             e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
                     () -> strict.asyncPredict(nan).get(30, TimeUnit.SECONDS));
             assertTrue(e.getCause().getMessage().contains("column 'features' element 1 is NaN"), e.getMessage());
+            RowData nullElement = GenericRowData.of(new GenericArrayData(new Float[] {1f, null, 3f, 4f}));
+            e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> strict.asyncPredict(nullElement).get(30, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().contains("column 'features' has NULL at element 1"), e.getMessage());
+            RowData nullArray = GenericRowData.of((Object) null);
+            e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> strict.asyncPredict(nullArray).get(30, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().contains("column 'features' is NULL"), e.getMessage());
         } finally {
             strict.close();
         }
