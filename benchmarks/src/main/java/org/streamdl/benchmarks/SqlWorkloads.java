@@ -38,6 +38,7 @@ import org.streamdl.flink.connector.files.FileSamples;
 import org.streamdl.flink.connector.formats.SampleSpec;
 import org.streamdl.flink.connector.records.Sample;
 import org.streamdl.flink.inference.Predictor;
+import org.streamdl.flink.sql.StreamDLPredict;
 import org.streamdl.tensor.DType;
 
 /**
@@ -45,7 +46,8 @@ import org.streamdl.tensor.DType;
  * trained LeNet-5 (lenet5.onnx) four ways, each into a discarding sink, in the same run and on the
  * same embedded cluster: {@code ML_PREDICT} with the {@code streamdl} provider (async, float32 and
  * int8), the DataStream {@code Predictor} (int8), and a scalar UDF that calls ONNX Runtime for each
- * row, which is what SQL users write without a model provider.
+ * row, which is what SQL users write without a model provider; beside them StreamDL's own scalar
+ * function ({@code udf_streamdl_fp32_img_s}), which also scores one row at a time.
  *
  * <p>Each figure is images / the job's net run time (from its start on the cluster to its end,
  * with the model loading in each task's open; planning and submission left out), the median of
@@ -90,6 +92,7 @@ final class SqlWorkloads {
             jobs.put("ml_predict_int8_img_s", () -> mlPredict(cluster, conf, options, images, labels, int8));
             jobs.put("datastream_int8_img_s", () -> predictor(cluster, conf, options, images, labels, int8));
             jobs.put("udf_onnxruntime_img_s", () -> onnxRuntimeUdf(cluster, conf, options, images, labels));
+            jobs.put("udf_streamdl_fp32_img_s", () -> streamdlUdf(cluster, conf, options, images, labels, fp32));
             figures.putAll(rates(jobs, (Integer) figures.get("images")));
         } finally {
             Files.deleteIfExists(fp32);
@@ -191,6 +194,15 @@ final class SqlWorkloads {
         tEnv.createTemporarySystemFunction("ort_predict", new OnnxRuntimeUdf(options.threads()));
         return seconds(tEnv.executeSql("INSERT INTO discard SELECT id, ort_predict(pixels) FROM images")
                 .getJobClient().orElseThrow());
+    }
+
+    /** StreamDL's own scalar function, one forward pass of batch 1 per row: the cost docs/sql.md states. */
+    private static double streamdlUdf(SessionCluster cluster, Configuration conf, WorkloadRunner.Options options,
+                                      Path images, Path labels, Path model) throws Exception {
+        StreamTableEnvironment tEnv = tables(cluster, conf, options, images, labels);
+        tEnv.createTemporarySystemFunction("streamdl_predict", StreamDLPredict.class);
+        return seconds(tEnv.executeSql("INSERT INTO discard SELECT id, streamdl_predict('" + model.toUri()
+                + "', pixels, '1,28,28') FROM images").getJobClient().orElseThrow());
     }
 
     /** The job's run time as its JobManager measured it, in seconds: planning and submission are left out on every side. */

@@ -1,13 +1,12 @@
 package org.streamdl.flink.sql;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.table.data.RowData;
 import org.apache.flink.table.functions.AsyncPredictFunction;
 import org.apache.flink.table.functions.FunctionContext;
@@ -18,19 +17,21 @@ import org.apache.flink.table.functions.FunctionContext;
  * {@code max-batch-size} rows (bounded by the operator's {@code max-concurrent-operations}, since
  * no more can be pending) or when its oldest row has waited {@code max-batch-delay}.
  *
- * <p>The model lives on one scoring thread per parallel instance (a model and its kernels are
- * confined to one thread); the task thread only encodes rows and queues them, so it reads the next
- * rows while a batch runs.
+ * <p>The model lives on one scoring thread per parallel instance, which loads it, scores every
+ * batch and closes it (a model and its kernels are confined to one thread); the task thread only
+ * encodes rows and queues them, so it reads the next rows while a batch runs. The scoring thread
+ * is woken twice per batch at most: by a batch's first row (to time its delay) and by the row that
+ * fills it.
  */
 public final class StreamDLAsyncPredictFunction extends AsyncPredictFunction {
     private static final long serialVersionUID = 1L;
 
     private final ModelSpec spec;
 
-    private transient ScheduledExecutorService scorer;
-    private transient ModelRunner runner;                     // used on the scoring thread only
-    private transient List<Pending> pending;                  // guarded by itself
-    private transient boolean delayScheduled;                 // guarded by pending
+    private transient Thread scorer;
+    private transient ModelRunner runner;                     // encode() on the task thread, the rest on the scorer
+    private transient ArrayDeque<Pending> pending;            // guarded by itself
+    private transient boolean closing;                        // guarded by pending
 
     private record Pending(ModelRunner.Encoded row, CompletableFuture<Collection<RowData>> result) {}
 
@@ -40,19 +41,37 @@ public final class StreamDLAsyncPredictFunction extends AsyncPredictFunction {
 
     @Override
     public void open(FunctionContext context) throws Exception {
-        pending = new ArrayList<>();
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "streamdl-ml-predict " + spec.name());
-            t.setDaemon(true);
-            return t;
-        });
-        // the operator waits for every answer before it closes; rows still pending at close were cancelled
-        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        scorer = executor;
+        pending = new ArrayDeque<>();
+        CompletableFuture<ModelRunner> opened = new CompletableFuture<>();
+        MetricGroup metrics = context.getMetricGroup();
+        scorer = new Thread(() -> run(metrics, opened), "streamdl-ml-predict " + spec.name());
+        scorer.setDaemon(true);
+        scorer.start();
         try {
-            runner = scorer.submit(() -> ModelRunner.open(spec, context.getMetricGroup())).get();
+            runner = opened.get();
         } catch (ExecutionException e) {
             throw e.getCause() instanceof Exception cause ? cause : e;
+        }
+    }
+
+    /** The scoring thread: opens the model, scores batches until close, closes the model. */
+    private void run(MetricGroup metrics, CompletableFuture<ModelRunner> opened) {
+        ModelRunner model;
+        try {
+            model = ModelRunner.open(spec, metrics);
+        } catch (Throwable t) {
+            opened.completeExceptionally(t);
+            return;
+        }
+        opened.complete(model);
+        try {
+            for (List<Pending> batch = nextBatch(); batch != null; batch = nextBatch()) {
+                score(model, batch);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            model.close();
         }
     }
 
@@ -62,75 +81,47 @@ public final class StreamDLAsyncPredictFunction extends AsyncPredictFunction {
         ModelRunner.Encoded encoded = runner.encode(row, System.currentTimeMillis());
         CompletableFuture<Collection<RowData>> result = new CompletableFuture<>();
         synchronized (pending) {
-            pending.add(new Pending(encoded, result));
-            if (pending.size() >= spec.maxBatchSize() || spec.maxBatchDelayMillis() == 0) {
-                scorer.execute(this::scoreFull);
-            } else if (!delayScheduled) {
-                delayScheduled = true;
-                scorer.schedule(this::scoreDue, spec.maxBatchDelayMillis(), TimeUnit.MILLISECONDS);
+            pending.addLast(new Pending(encoded, result));
+            if (pending.size() == 1 || pending.size() >= spec.maxBatchSize()) {
+                pending.notifyAll();
             }
         }
         return result;
     }
 
-    /** Scores batches while a full one (or, with no delay, any row) is pending. */
-    private void scoreFull() {
-        while (true) {
-            List<Pending> batch = take(spec.maxBatchDelayMillis() == 0 ? 1 : spec.maxBatchSize());
-            if (batch == null) {
-                return;
+    /**
+     * Waits for a full batch or for the oldest pending row's delay to pass, and takes up to
+     * max-batch-size rows, oldest first; null once the function closes.
+     */
+    private List<Pending> nextBatch() throws InterruptedException {
+        synchronized (pending) {
+            while (!closing) {
+                if (pending.isEmpty()) {
+                    pending.wait();
+                    continue;
+                }
+                long wait = pending.peekFirst().row().arrivedAt() + spec.maxBatchDelayMillis() - System.currentTimeMillis();
+                if (pending.size() >= spec.maxBatchSize() || wait <= 0) {
+                    List<Pending> batch = new ArrayList<>(Math.min(pending.size(), spec.maxBatchSize()));
+                    while (!pending.isEmpty() && batch.size() < spec.maxBatchSize()) {
+                        batch.add(pending.pollFirst());
+                    }
+                    return batch;
+                }
+                pending.wait(wait);
             }
-            score(batch);
+            return null;
         }
     }
 
-    /** The delay of the oldest row has passed (or the batch it was set for left full): score what is due. */
-    private void scoreDue() {
-        long oldest;
-        synchronized (pending) {
-            delayScheduled = false;
-            if (pending.isEmpty()) {
-                return;
-            }
-            oldest = pending.get(0).row().arrivedAt();
-        }
-        long wait = oldest + spec.maxBatchDelayMillis() - System.currentTimeMillis();
-        if (wait <= 0) {
-            List<Pending> batch = take(1);
-            if (batch != null) {
-                score(batch);
-            }
-        }
-        synchronized (pending) {
-            if (!pending.isEmpty() && !delayScheduled) {
-                delayScheduled = true;
-                long due = pending.get(0).row().arrivedAt() + spec.maxBatchDelayMillis() - System.currentTimeMillis();
-                scorer.schedule(this::scoreDue, Math.max(0, due), TimeUnit.MILLISECONDS);
-            }
-        }
-    }
-
-    /** Up to max-batch-size pending rows, oldest first, when at least {@code atLeast} are pending; else null. */
-    private List<Pending> take(int atLeast) {
-        synchronized (pending) {
-            if (pending.size() < atLeast || pending.isEmpty()) {
-                return null;
-            }
-            int n = Math.min(pending.size(), spec.maxBatchSize());
-            List<Pending> batch = new ArrayList<>(pending.subList(0, n));
-            pending.subList(0, n).clear();
-            return batch;
-        }
-    }
-
-    private void score(List<Pending> batch) {
+    private static void score(ModelRunner model, List<Pending> batch) {
         List<ModelRunner.Encoded> rows = new ArrayList<>(batch.size());
         for (Pending p : batch) {
             rows.add(p.row());
         }
         RowData[] out;
         try {
-            out = runner.score(rows);
+            out = model.score(rows);
         } catch (RuntimeException e) {
             for (Pending p : batch) {
                 p.result().completeExceptionally(e);
@@ -142,18 +133,16 @@ public final class StreamDLAsyncPredictFunction extends AsyncPredictFunction {
         }
     }
 
+    /** Stops the scoring thread after the batch it is scoring; the operator has waited for every answer it needs. */
     @Override
     public void close() throws Exception {
         if (scorer == null) {
             return;
         }
-        scorer.shutdown();   // a batch being scored finishes; the model closes once the scoring thread is done
-        if (runner != null) {
-            try {
-                scorer.awaitTermination(1, TimeUnit.MINUTES);
-            } finally {
-                runner.close();
-            }
+        synchronized (pending) {
+            closing = true;
+            pending.notifyAll();
         }
+        scorer.join(60_000);
     }
 }
