@@ -10,7 +10,6 @@ import org.streamdl.dnn.model.Model;
 import org.streamdl.flink.inference.ModelChecks;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.Shape;
-import org.streamdl.tensor.Tensor;
 import org.streamdl.tensor.ops.Convert;
 
 /**
