@@ -10,7 +10,7 @@ import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.data.IdxFile;
 import org.streamdl.dnn.layers.Flatten;
 import org.streamdl.dnn.layers.Layer;
-import org.streamdl.dnn.layers.Linear;
+import org.streamdl.dnn.layers.LayerConfig;
 import org.streamdl.dnn.layers.QuantizedConv2d;
 import org.streamdl.dnn.layers.QuantizedLinear;
 import org.streamdl.dnn.layers.Sequential;
@@ -33,6 +33,7 @@ import org.streamdl.tensor.ops.Convert;
  */
 final class ModelLoader {
     private static final int CALIBRATION_BATCH = 256;
+    private static final java.util.Set<String> LINEAR_TYPES = java.util.Set.of("Linear", "QuantizedLinear", "Bfloat16Linear");
 
     private ModelLoader() {}
 
@@ -84,12 +85,16 @@ final class ModelLoader {
         }
     }
 
-    /** One row's feature shape when the model says it: the input width of a first Linear layer (after a Flatten); else null. */
+    /**
+     * One row's feature shape when the model says it: the input width of a first Linear layer
+     * (float32, int8 or bfloat16, after a Flatten); else null.
+     */
     static long[] featureShapeOf(Model model) {
         if (model.network() instanceof Sequential s) {
             for (Layer layer : s.layers()) {
-                if (layer instanceof Linear linear) {
-                    return new long[] {linear.parameters().get(0).value().shape().dim(1)};
+                LayerConfig config = layer.config();
+                if (LINEAR_TYPES.contains(config.type()) && config.attributes().containsKey("in")) {
+                    return new long[] {config.longAttribute("in")};
                 }
                 if (!(layer instanceof Flatten)) {
                     return null;

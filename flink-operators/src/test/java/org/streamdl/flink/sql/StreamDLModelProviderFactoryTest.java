@@ -218,4 +218,24 @@ class StreamDLModelProviderFactoryTest {
         assertTrue(e.getMessage().contains("Cannot generate a valid execution plan") && e.getMessage().contains("ML_EVALUATE"),
                 e.getMessage());
     }
+
+    @Test
+    void refusesBfloat16OfAModelAlreadyInInt8() throws Exception {
+        Path int8 = dir.resolve("tabular-int8.sdlm");
+        try (org.streamdl.dnn.model.Model model = org.streamdl.dnn.model.ModelFile.read(tabular,
+                org.streamdl.dnn.Kernels.create(1)).model();
+             org.streamdl.tensor.Allocator a = org.streamdl.tensor.Allocator.root("calibration", 1L << 20)) {
+            var batch = org.streamdl.tensor.ops.Convert.fromFloats(new float[] {0.5f, -1, 2, 0.25f, 1, 0, -0.5f, 3},
+                    org.streamdl.tensor.Shape.of(2, 4), a);
+            try (var q = org.streamdl.dnn.quantize.Quantizer.quantize(model, java.util.List.of(batch),
+                    org.streamdl.dnn.quantize.Quantizer.Calibration.MAX_ABS, 100, org.streamdl.dnn.Kernels.create(1))) {
+                org.streamdl.dnn.model.ModelFile.write(int8, q.model(), java.util.Map.of());
+            }
+        }
+        refused(() -> plan("rows4", "a INT, b DOUBLE, c FLOAT, d DECIMAL(10, 2)", "label INT", path(int8)
+                + ", 'precision' = 'bf16'", "a, b, c, d"), "'precision'", "already int8");
+        tEnv.executeSql("DROP MODEL m");
+        assertTrue(!plan("rows4", "a INT, b DOUBLE, c FLOAT, d DECIMAL(10, 2)", "label INT", path(int8)
+                + ", 'precision' = 'int8'", "a, b, c, d").isEmpty(), "an int8 file needs no calibration");
+    }
 }

@@ -2,6 +2,7 @@ package org.streamdl.flink.sql;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
@@ -152,5 +153,26 @@ class StreamDLPredictFunctionTest {
             best = logits[j] > logits[best] ? j : best;
         }
         assertEquals(best, got.getInt(1));
+    }
+
+    @Test
+    void bfloat16RunsTheLinearLayersCloseToFloat32() throws Exception {
+        Path file = SqlModels.tabular(dir, false);
+        float[] logits;
+        try (Model model = ModelFile.read(file, Kernels.create(1)).model()) {
+            logits = modelAnswer(model, FEATURES, 1, 4);
+        }
+        ResolvedSchema input = schema(Column.physical("x", DataTypes.ARRAY(DataTypes.FLOAT())));
+        ResolvedSchema output = schema(Column.physical("logits", DataTypes.ARRAY(DataTypes.FLOAT())));
+        ModelSpec bf16 = new ModelSpec("m", file.toUri().toString(), Precision.BF16, null, 1, 1, 1, 0, new long[] {4},
+                InvalidRows.FAIL, InputLayout.of(input, "m", 4), OutputLayout.of(output, "m", OutputLayout.Outputs.LOGITS));
+        float[] got = predict(bf16, GenericRowData.of(new GenericArrayData(FEATURES))).getArray(0).toFloatArray();
+        double maxError = 0;
+        for (int j = 0; j < logits.length; j++) {
+            maxError = Math.max(maxError, Math.abs(got[j] - logits[j]));
+        }
+        // bfloat16 keeps 8 bits of mantissa: weights and inputs round by up to 2^-9 of their size
+        assertTrue(maxError > 0 && maxError < 0.05, "bf16 logits " + java.util.Arrays.toString(got) + " against float32 "
+                + java.util.Arrays.toString(logits));
     }
 }
