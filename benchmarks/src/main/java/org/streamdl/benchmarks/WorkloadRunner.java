@@ -67,7 +67,7 @@ public final class WorkloadRunner {
                 }
             }
             if (workloads.isEmpty()) {
-                throw new IllegalArgumentException("name at least one workload: G1, L1, M1, I1, I2, MEM1");
+                throw new IllegalArgumentException("name at least one workload: G1, L1, M1, I1, I2, SQL1, MEM1");
             }
             return new Options(workloads, threads, epochs, maxIterations, data, engine, parallelism, seed);
         }
@@ -114,6 +114,7 @@ public final class WorkloadRunner {
                     case "M1" -> TrainingWorkloads.mlp(options);
                     case "I1" -> InferenceWorkloads.lenet5(options);
                     case "I2" -> QuantizedWorkloads.mlpInt8(options, onnxRuntime);
+                    case "SQL1" -> SqlWorkloads.sql1(options);
                     case "MEM1" -> NativeMemoryWorkloads.run(options);
                     default -> throw new UnsupportedWorkloadException(workload);
                 };

@@ -5,8 +5,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.core.fs.FileSystem;
-import org.apache.flink.core.fs.Path;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MeterView;
@@ -14,7 +12,6 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
-import org.streamdl.dnn.Context;
 import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.model.MemoryRequirement;
 import org.streamdl.dnn.model.Model;
@@ -225,36 +222,5 @@ abstract class BatchingPredictorOperator extends AbstractStreamOperator<Predicti
     /** The model of {@code bytes}, a model file named {@code name}, on this operator's kernels. */
     Model load(byte[] bytes, String name) throws IOException {
         return ModelBytes.read(bytes, name, Kernels.create(threads)).model();
-    }
-
-    /** The bytes of the model file at {@code path}, on any file system Flink reaches. */
-    static byte[] readModelFile(String path) throws IOException {
-        Path p = new Path(path);
-        try (var in = FileSystem.get(p.toUri()).open(p)) {
-            return in.readAllBytes();
-        }
-    }
-
-    /**
-     * Checks that {@code model} takes one sample of {@code featureShape} and answers (1, k): a
-     * model and feature shape that do not fit are refused when the job is built.
-     */
-    static void checkTakes(Model model, long[] featureShape, String what) {
-        long[] dims = new long[featureShape.length + 1];
-        dims[0] = 1;
-        System.arraycopy(featureShape, 0, dims, 1, featureShape.length);
-        try (Allocator step = model.allocator().newChild("check")) {
-            Tensor y;
-            try {
-                y = model.network().forward(step.allocate(DType.FLOAT32, Shape.of(dims)), Context.inference(step, model.kernels()));
-            } catch (RuntimeException e) {
-                throw new IllegalArgumentException(what + " does not take samples of shape "
-                        + Arrays.toString(featureShape) + ": " + e.getMessage(), e);
-            }
-            if (y.rank() != 2 || y.shape().dim(0) != 1 || y.dtype() != DType.FLOAT32) {
-                throw new IllegalArgumentException(what + " answers " + y.dtype() + " " + y.shape()
-                        + " for one sample; a predictor needs float32 (1, outputs)");
-            }
-        }
     }
 }

@@ -23,7 +23,7 @@ final class FilePredictorOperator extends BatchingPredictorOperator implements O
     @Override
     public void open() throws Exception {
         super.open();
-        swapModel(load(readModelFile(modelPath), new Path(modelPath).getName()), version);
+        swapModel(load(ModelChecks.readFile(modelPath), new Path(modelPath).getName()), version);
     }
 
     @Override

@@ -154,7 +154,7 @@ public final class Predictor {
             Path path = new Path(modelPath);
             byte[] bytes;
             try {
-                bytes = BatchingPredictorOperator.readModelFile(modelPath);
+                bytes = ModelChecks.readFile(modelPath);
             } catch (IOException e) {
                 throw new IllegalArgumentException("model file " + modelPath + " cannot be read: " + e.getMessage(), e);
             }
@@ -165,7 +165,7 @@ public final class Predictor {
                 throw new IllegalArgumentException(e.getMessage(), e);
             }
             try (Model model = contents.model()) {
-                BatchingPredictorOperator.checkTakes(model, featureShape, "model file " + modelPath);
+                ModelChecks.outputWidth(model, featureShape, "model file " + modelPath);
             }
             if (modelVersion < 0) {
                 String trained = contents.provenance().get("training.version");

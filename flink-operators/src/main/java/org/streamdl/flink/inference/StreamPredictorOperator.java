@@ -88,7 +88,7 @@ final class StreamPredictorOperator extends BatchingPredictorOperator
         try {
             model = load(next.modelFile(), next.modelName() + "-v" + next.version());
             try {
-                checkTakes(model, featureShape, next.modelName() + " v" + next.version());
+                ModelChecks.outputWidth(model, featureShape, next.modelName() + " v" + next.version());
             } catch (IllegalArgumentException e) {
                 model.close();
                 throw e;
