@@ -119,7 +119,8 @@ final class InferenceWorkloads {
         figures.put(prefix + "b256_img_s", WorkloadRunner.round(batchThroughput(model, batch), 1));
     }
 
-    private static Model importLenet5(int threads) throws java.io.IOException {
+    /** LeNet-5 with the trained weights of the reference lenet5.onnx, on StreamDL's kernels. */
+    static Model importLenet5(int threads) throws java.io.IOException {
         try {
             return OnnxImporter.importModel(OnnxReader.read(OnnxRuntimeBaseline.model("lenet5.onnx"), "lenet5.onnx"),
                     "lenet5.onnx", Kernels.create(threads));

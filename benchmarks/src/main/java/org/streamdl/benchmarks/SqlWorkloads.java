@@ -25,13 +25,9 @@ import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.flink.table.functions.FunctionContext;
 import org.apache.flink.table.functions.ScalarFunction;
 import org.apache.flink.types.Row;
-import org.streamdl.dnn.Kernels;
 import org.streamdl.dnn.data.InMemoryDataset;
 import org.streamdl.dnn.model.Model;
 import org.streamdl.dnn.model.ModelFile;
-import org.streamdl.dnn.onnx.OnnxFormatException;
-import org.streamdl.dnn.onnx.OnnxImporter;
-import org.streamdl.dnn.onnx.OnnxReader;
 import org.streamdl.dnn.quantize.Quantizer;
 import org.streamdl.flink.connector.decode.DecodedSamples;
 import org.streamdl.flink.connector.files.FileSamples;
@@ -69,7 +65,7 @@ final class SqlWorkloads {
         Path dir = Files.createTempDirectory("streamdl-sql1");
         Path fp32 = dir.resolve("lenet5.sdlm");
         Path int8 = dir.resolve("lenet5-int8.sdlm");
-        try (Model model = importLenet5(options.threads())) {
+        try (Model model = InferenceWorkloads.importLenet5(options.threads())) {
             ModelFile.write(fp32, model, Map.of());
             try (Quantizer.Quantized q = InferenceWorkloads.quantize(model, InMemoryDataset.fashionMnist(data, "train"),
                     options.threads())) {
@@ -208,15 +204,6 @@ final class SqlWorkloads {
     /** The job's run time as its JobManager measured it, in seconds: planning and submission are left out on every side. */
     private static double seconds(JobClient job) throws Exception {
         return job.getJobExecutionResult().get().getNetRuntime() / 1e3;
-    }
-
-    private static Model importLenet5(int threads) throws java.io.IOException {
-        try {
-            return OnnxImporter.importModel(OnnxReader.read(OnnxRuntimeBaseline.model("lenet5.onnx"), "lenet5.onnx"),
-                    "lenet5.onnx", Kernels.create(threads));
-        } catch (OnnxFormatException e) {
-            throw new java.io.IOException(e.getMessage(), e);
-        }
     }
 
     /** The per-row scalar UDF SQL users write today: lenet5.onnx on ONNX Runtime, one session run per row. */
