@@ -453,7 +453,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
         boolean due = (config.snapshotEverySteps() > 0 && version - lastSnapshotVersion >= config.snapshotEverySteps())
                 || (config.snapshotEveryMillis() > 0 && now() - lastSnapshotAtMillis >= config.snapshotEveryMillis());
         if (trainingDone || (progressed && due)) {
-            Map<String, String> provenance = new LinkedHashMap<>();
+            Map<String, String> provenance = new LinkedHashMap<>(config.provenance());
             provenance.put("training.version", Long.toString(version));
             provenance.put("training.samplesApplied", Long.toString(samplesApplied));
             provenance.put("training.workers", Integer.toString(config.workers()));

@@ -36,6 +36,7 @@ import org.apache.kafka.server.common.Feature;
 import org.apache.kafka.server.common.MetadataVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.streamdl.flink.connector.kafka.KafkaSinks;
 
 /**
  * A single-node Kafka (KRaft, broker and controller in one) inside this JVM, bound to 127.0.0.1 on
@@ -172,6 +173,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("transaction.max.timeout.ms", Long.toString(Duration.ofHours(1).toMillis()));
         p.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
+        p.put("message.max.bytes", Integer.toString(KafkaSinks.MAX_MODEL_BYTES));   // model snapshots are whole files
         p.putAll(overrides);
 
         KafkaRaftServer server;
