@@ -287,10 +287,16 @@ cmd_start() {
 cmd_start_taskmanager() {
     alive "$PID_DIR/jobmanager.pid" || die "no running JobManager in $DIR; run start first"
     OMP_THREADS=$(cat "$PID_DIR/omp-threads")
-    local before
-    before=$(registered_taskmanagers)
-    start_taskmanager "$(next_taskmanager_index)"
-    await_taskmanagers $((${before:-0} + 1))
+    local index deadline
+    index=$(next_taskmanager_index)
+    start_taskmanager "$index"
+    # its own log says when it has registered: the JobManager's count may still hold a lost one
+    deadline=$((SECONDS + 180))
+    until grep -q "Successful registration at resource manager" "$LOG_DIR/taskmanager-$index.log" 2>/dev/null; do
+        alive "$PID_DIR/taskmanager-$index.pid" || die "taskmanager-$index exited; see $LOG_DIR/taskmanager-$index.log and .out"
+        [[ $SECONDS -lt $deadline ]] || die "taskmanager-$index did not register within 180 s; see $LOG_DIR"
+        sleep 0.5
+    done
 }
 
 cmd_stop() {
