@@ -598,10 +598,14 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
                     totalWaitNanos / 1_000_000, version);
         }
         try {
-            for (BackEdgeLog log : logs) {
-                log.lease().close();
+            // a task cancelled before initializeState ran has none of these: an exception here would
+            // be fatal to the whole TaskManager, as a cancellation during a restart showed
+            if (logs != null) {
+                for (BackEdgeLog log : logs) {
+                    log.lease().close();
+                }
+                logs.clear();
             }
-            logs.clear();
             if (channel != null) {
                 channel.close();
             }

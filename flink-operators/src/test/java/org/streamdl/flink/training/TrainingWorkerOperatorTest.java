@@ -203,4 +203,15 @@ class TrainingWorkerOperatorTest {
             }
         }
     }
+
+    /** A task cancelled during a restart closes its operators before their state was initialized. */
+    @Test
+    void aWorkerClosedBeforeItWasInitializedClosesQuietly() throws Exception {
+        LoopConfig config = new LoopConfig("never-opened", 1, SLICES, KEYS, BATCH, 1, 0, 0, 1, 0, 1, null, 42, Map.of());
+        try (OneInputStreamOperatorTestHarness<Sample, GradientSlice> worker =
+                     new OneInputStreamOperatorTestHarness<>(new TrainingWorkerOperatorFactory(Blobs.recipe(), config), 1, 1, 0)) {
+            worker.setup();
+            worker.getOperator().close();   // threw a NullPointerException, which Flink treats as fatal to the TaskManager
+        }
+    }
 }
