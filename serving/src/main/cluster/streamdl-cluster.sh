@@ -141,39 +141,47 @@ http_get() {   # http_get PORT PATH: the response body, or nothing
     } 2>/dev/null || true
 }
 
+setting() {   # setting KEY VALUE: one line of config.yaml, unless -D gave KEY (YAML refuses a key twice)
+    local kv
+    for kv in "${EXTRA_CONF[@]+"${EXTRA_CONF[@]}"}"; do
+        [[ "${kv%%=*}" == "$1" ]] && return
+    done
+    echo "$1: $2"
+}
+
 write_configuration() {
     local task_heap_mb=${TASK_HEAP_MB:-$((256 * SLOTS))}
     mkdir -p "$CONF_DIR" "$LOG_DIR" "$PID_DIR" "$DIR/checkpoints" "$DIR/savepoints" "$DIR/tmp" "$DIR/javacpp-cache"
     cp "$HOME_DIR/log4j2-cluster.properties" "$CONF_DIR/log4j2.properties"
     {
         echo "# written by streamdl-cluster.sh start; a restart rewrites it"
-        echo "jobmanager.rpc.address: 127.0.0.1"
-        echo "jobmanager.rpc.port: $(free_port)"
-        echo "jobmanager.bind-host: 127.0.0.1"
-        echo "jobmanager.memory.process.size: ${JOBMANAGER_MB}m"
-        echo "blob.server.port: $(free_port)"
-        echo "rest.address: 127.0.0.1"
-        echo "rest.bind-address: 127.0.0.1"
-        echo "rest.port: $(free_port)"
-        echo "taskmanager.host: 127.0.0.1"
-        echo "taskmanager.bind-host: 127.0.0.1"
-        echo "taskmanager.numberOfTaskSlots: $SLOTS"
-        echo "taskmanager.memory.task.heap.size: ${task_heap_mb}m"
+        setting jobmanager.rpc.address "127.0.0.1"
+        setting jobmanager.rpc.port "$(free_port)"
+        setting jobmanager.bind-host "127.0.0.1"
+        setting jobmanager.memory.process.size "${JOBMANAGER_MB}m"
+        setting blob.server.port "$(free_port)"
+        setting rest.address "127.0.0.1"
+        setting rest.bind-address "127.0.0.1"
+        setting rest.port "$(free_port)"
+        setting taskmanager.host "127.0.0.1"
+        setting taskmanager.bind-host "127.0.0.1"
+        setting taskmanager.numberOfTaskSlots "$SLOTS"
+        setting taskmanager.memory.task.heap.size "${task_heap_mb}m"
         # StreamDL's tensors live off the JVM heap: declared so that Flink raises
         # -XX:MaxDirectMemorySize and the process size by as much
-        echo "taskmanager.memory.task.off-heap.size: $((OFF_HEAP_PER_SLOT_MB * SLOTS))m"
+        setting taskmanager.memory.task.off-heap.size "$((OFF_HEAP_PER_SLOT_MB * SLOTS))m"
         # keyed state lives on the heap (hashmap backend); nothing here uses managed memory
-        echo "taskmanager.memory.managed.size: 0m"
-        echo "state.backend.type: hashmap"
-        echo "execution.checkpointing.dir: file://$DIR/checkpoints"
-        echo "execution.checkpointing.savepoint-dir: file://$DIR/savepoints"
-        echo "io.tmp.dirs: $DIR/tmp"
-        echo "web.tmpdir: $DIR/tmp"
-        echo "blob.storage.directory: $DIR/tmp"
-        echo "restart-strategy.type: fixed-delay"
-        echo "restart-strategy.fixed-delay.attempts: 10"
-        echo "restart-strategy.fixed-delay.delay: 1 s"
-        echo "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory"
+        setting taskmanager.memory.managed.size "0m"
+        setting state.backend.type "hashmap"
+        setting execution.checkpointing.dir "file://$DIR/checkpoints"
+        setting execution.checkpointing.savepoint-dir "file://$DIR/savepoints"
+        setting io.tmp.dirs "$DIR/tmp"
+        setting web.tmpdir "$DIR/tmp"
+        setting blob.storage.directory "$DIR/tmp"
+        setting restart-strategy.type "fixed-delay"
+        setting restart-strategy.fixed-delay.attempts "10"
+        setting restart-strategy.fixed-delay.delay "1 s"
+        setting metrics.reporter.prom.factory.class "org.apache.flink.metrics.prometheus.PrometheusReporterFactory"
         local kv
         for kv in "${EXTRA_CONF[@]+"${EXTRA_CONF[@]}"}"; do
             echo "${kv%%=*}: ${kv#*=}"

@@ -196,14 +196,28 @@ final class ClusterProcesses implements AutoCloseable {
         p.onExit().orTimeout(30, TimeUnit.SECONDS).join();
     }
 
-    /** The TaskManager index (1-based) whose resource id is {@code taskManagerId}, from its log. */
+    /**
+     * The TaskManager index (1-based) whose resource id is {@code taskManagerId}, from the working
+     * directory its own log names (other logs may mention the id of a peer).
+     */
     int indexOf(String taskManagerId) throws IOException {
         for (int i = 1; Files.exists(flinkDir().resolve("log").resolve("taskmanager-" + i + ".log")); i++) {
-            if (read(flinkDir().resolve("log").resolve("taskmanager-" + i + ".log")).contains(taskManagerId)) {
+            if (read(flinkDir().resolve("log").resolve("taskmanager-" + i + ".log")).contains("tm_" + taskManagerId + ")")) {
                 return i;
             }
         }
-        throw new IllegalStateException("no TaskManager log names " + taskManagerId);
+        throw new IllegalStateException("no TaskManager log names its working directory tm_" + taskManagerId);
+    }
+
+    /** The highest attempt number of any subtask of the job: above 0 once the job has restarted. */
+    int highestAttempt(String jobId) throws IOException, InterruptedException {
+        int highest = 0;
+        for (JsonNode v : get("/jobs/" + jobId).path("vertices")) {
+            for (JsonNode s : get("/jobs/" + jobId + "/vertices/" + v.path("id").asText()).path("subtasks")) {
+                highest = Math.max(highest, s.path("attempt").asInt());
+            }
+        }
+        return highest;
     }
 
     /** Starts one more TaskManager and waits until it has registered. */
@@ -318,12 +332,24 @@ final class ClusterProcesses implements AutoCloseable {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    /** Stops the cluster's processes by their pids (the script's stop), then the broker. */
+    /**
+     * Stops the cluster's processes by their pids (the script's stop), then the broker, and keeps
+     * the processes' logs in {@code target/cluster-it-logs} (the test's directory is deleted).
+     */
     @Override
     public void close() {
         try {
             if (Files.exists(flinkDir().resolve("pids"))) {
                 script(List.of("stop", "--dir", flinkDir().toString()));
+            }
+            Path kept = Path.of("target", "cluster-it-logs");
+            Files.createDirectories(kept);
+            if (Files.exists(flinkDir().resolve("log"))) {
+                try (var logs = Files.list(flinkDir().resolve("log"))) {
+                    for (Path log : (Iterable<Path>) logs::iterator) {
+                        Files.copy(log, kept.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
