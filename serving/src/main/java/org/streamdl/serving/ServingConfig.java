@@ -1,11 +1,8 @@
 package org.streamdl.serving;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
+import org.apache.flink.configuration.ConfigOption;
 
 /**
  * What the serving job reads, scores with and writes. Built from command-line options
@@ -21,27 +18,37 @@ public record ServingConfig(String bootstrapServers, String inputTopic, String p
                             Duration maxBatchDelay, int parallelism, int threads, Duration checkpointInterval,
                             boolean stopAtLatest) {
 
-    static final String USAGE = String.join("\n",
-            "serving job options:",
-            "  --bootstrap-servers HOST:PORT[,...]   Kafka brokers (required)",
-            "  --input-topic NAME                    Avro samples to score (required)",
-            "  --predictions-topic NAME              Avro predictions, written exactly once (required)",
-            "  --dead-letters-topic NAME             records that cannot be scored, with the reason (required)",
-            "  --model PATH                          a StreamDL model file on any Flink file system (required)",
-            "  --feature-shape D1,D2,...             one sample's float32 feature, e.g. 1,28,28 (required)",
-            "  --classes N                           label classes the samples may carry (default 0: unlabelled)",
-            "  --group-id NAME                       Kafka consumer group (default streamdl-serving)",
-            "  --max-batch-size N                    samples per forward pass (default 256)",
-            "  --max-batch-delay-ms N                longest a sample waits for its batch (default 10)",
-            "  --parallelism N                       scoring subtasks (default: the environment's)",
-            "  --threads N                           oneDNN threads per subtask (default 1)",
-            "  --checkpoint-interval-ms N            how often output is committed (default 1000)",
-            "  --stop-at-latest                      score what the input topic holds now, then stop");
+    private static final JobOptions OPTIONS = new JobOptions("serving job");
+    private static final ConfigOption<String> BOOTSTRAP_SERVERS =
+            OPTIONS.requiredString("bootstrap-servers", "HOST:PORT[,...]", "Kafka brokers");
+    private static final ConfigOption<String> INPUT_TOPIC =
+            OPTIONS.requiredString("input-topic", "NAME", "Avro samples to score");
+    private static final ConfigOption<String> PREDICTIONS_TOPIC =
+            OPTIONS.requiredString("predictions-topic", "NAME", "Avro predictions, written exactly once");
+    private static final ConfigOption<String> DEAD_LETTERS_TOPIC =
+            OPTIONS.requiredString("dead-letters-topic", "NAME", "records that cannot be scored, with the reason");
+    private static final ConfigOption<String> MODEL =
+            OPTIONS.requiredString("model", "PATH", "a StreamDL model file on any Flink file system");
+    private static final ConfigOption<String> FEATURE_SHAPE =
+            OPTIONS.requiredString("feature-shape", "D1,D2,...", "one sample's float32 feature, e.g. 1,28,28");
+    private static final ConfigOption<Integer> CLASSES =
+            OPTIONS.integer("classes", "N", 0, "label classes the samples may carry (0: unlabelled)");
+    private static final ConfigOption<String> GROUP_ID =
+            OPTIONS.string("group-id", "NAME", "streamdl-serving", "Kafka consumer group");
+    private static final ConfigOption<Integer> MAX_BATCH_SIZE =
+            OPTIONS.integer("max-batch-size", "N", 256, "samples per forward pass");
+    private static final ConfigOption<Integer> MAX_BATCH_DELAY_MS =
+            OPTIONS.integer("max-batch-delay-ms", "N", 10, "longest a sample waits for its batch");
+    private static final ConfigOption<Integer> PARALLELISM =
+            OPTIONS.integer("parallelism", "N", null, "scoring subtasks (default: the environment's)");
+    private static final ConfigOption<Integer> THREADS =
+            OPTIONS.integer("threads", "N", 1, "oneDNN threads per subtask");
+    private static final ConfigOption<Integer> CHECKPOINT_INTERVAL_MS =
+            OPTIONS.integer("checkpoint-interval-ms", "N", 1000, "how often output is committed");
+    private static final ConfigOption<Boolean> STOP_AT_LATEST =
+            OPTIONS.flag("stop-at-latest", "score what the input topic holds now, then stop");
 
-    private static final List<String> REQUIRED = List.of("bootstrap-servers", "input-topic", "predictions-topic",
-            "dead-letters-topic", "model", "feature-shape");
-    private static final List<String> OPTIONAL = List.of("classes", "group-id", "max-batch-size", "max-batch-delay-ms",
-            "parallelism", "threads", "checkpoint-interval-ms");
+    static final String USAGE = OPTIONS.usage();
 
     public ServingConfig {
         featureShape = featureShape.clone();
@@ -49,63 +56,16 @@ public record ServingConfig(String bootstrapServers, String inputTopic, String p
 
     /** Parses {@code --name value} options and the {@code --stop-at-latest} flag. */
     public static ServingConfig parse(String... args) {
-        Map<String, String> values = new HashMap<>();
-        boolean stopAtLatest = false;
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (!arg.startsWith("--")) {
-                throw new IllegalArgumentException("unexpected argument '" + arg + "'; options start with --");
-            }
-            String name = arg.substring(2);
-            if (name.equals("stop-at-latest")) {
-                stopAtLatest = true;
-                continue;
-            }
-            if (!REQUIRED.contains(name) && !OPTIONAL.contains(name)) {
-                throw new IllegalArgumentException("unknown option --" + name);
-            }
-            if (i + 1 == args.length || args[i + 1].startsWith("--")) {
-                throw new IllegalArgumentException("option --" + name + " needs a value");
-            }
-            if (values.put(name, args[++i]) != null) {
-                throw new IllegalArgumentException("option --" + name + " is given twice");
-            }
-        }
-        List<String> missing = new ArrayList<>();
-        for (String name : REQUIRED) {
-            if (!values.containsKey(name)) {
-                missing.add("--" + name);
-            }
-        }
-        if (!missing.isEmpty()) {
-            throw new IllegalArgumentException("missing required option" + (missing.size() > 1 ? "s " : " ")
-                    + String.join(", ", missing));
-        }
-        return new ServingConfig(values.get("bootstrap-servers"), values.get("input-topic"), values.get("predictions-topic"),
-                values.get("dead-letters-topic"), values.getOrDefault("group-id", "streamdl-serving"), values.get("model"),
-                shape(values.get("feature-shape")), integer(values, "classes", 0, 0),
-                integer(values, "max-batch-size", 256, 1), Duration.ofMillis(integer(values, "max-batch-delay-ms", 10, 0)),
-                integer(values, "parallelism", -1, 1), integer(values, "threads", 1, 1),
-                Duration.ofMillis(integer(values, "checkpoint-interval-ms", 1000, 10)), stopAtLatest);
+        JobOptions.Values v = OPTIONS.parse(args);
+        return new ServingConfig(v.get(BOOTSTRAP_SERVERS), v.get(INPUT_TOPIC), v.get(PREDICTIONS_TOPIC),
+                v.get(DEAD_LETTERS_TOPIC), v.get(GROUP_ID), v.get(MODEL), shape(FEATURE_SHAPE, v.get(FEATURE_SHAPE)),
+                v.atLeast(CLASSES, 0), v.atLeast(MAX_BATCH_SIZE, 1), Duration.ofMillis(v.atLeast(MAX_BATCH_DELAY_MS, 0)),
+                v.has(PARALLELISM) ? v.atLeast(PARALLELISM, 1) : -1, v.atLeast(THREADS, 1),
+                Duration.ofMillis(v.atLeast(CHECKPOINT_INTERVAL_MS, 10)), v.get(STOP_AT_LATEST));
     }
 
-    private static int integer(Map<String, String> values, String name, int fallback, int min) {
-        String v = values.get(name);
-        if (v == null) {
-            return fallback;
-        }
-        try {
-            int n = Integer.parseInt(v.trim());
-            if (n < min) {
-                throw new IllegalArgumentException("option --" + name + " must be >= " + min + " but was " + n);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("option --" + name + " must be a whole number but was '" + v + "'");
-        }
-    }
-
-    private static long[] shape(String v) {
+    /** Extents >= 1 separated by commas, or an error naming {@code option}. */
+    static long[] shape(ConfigOption<String> option, String v) {
         try {
             long[] dims = Arrays.stream(v.split(",")).map(String::trim).mapToLong(Long::parseLong).toArray();
             if (dims.length == 0 || Arrays.stream(dims).anyMatch(d -> d < 1)) {
@@ -113,8 +73,8 @@ public record ServingConfig(String bootstrapServers, String inputTopic, String p
             }
             return dims;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("option --feature-shape must be extents >= 1 separated by commas, such as "
-                    + "1,28,28, but was '" + v + "'");
+            throw new IllegalArgumentException("option --" + option.key() + " must be extents >= 1 separated by commas, "
+                    + "such as 1,28,28, but was '" + v + "'");
         }
     }
 }

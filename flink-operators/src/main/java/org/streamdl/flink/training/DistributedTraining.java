@@ -1,6 +1,7 @@
 package org.streamdl.flink.training;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -85,6 +86,7 @@ public final class DistributedTraining {
         private String featureName;
         private long seed = 42;
         private boolean keepInputPartitioning;
+        private Map<String, String> provenance = Map.of();
 
         private Builder(TrainingRecipe recipe) {
             this.recipe = Objects.requireNonNull(recipe, "recipe");
@@ -193,6 +195,15 @@ public final class DistributedTraining {
             return this;
         }
 
+        /**
+         * Entries every snapshot's model file carries in its provenance, such as the job's options;
+         * the loop's own {@code training.*} entries take precedence over a key of the same name.
+         */
+        public Builder provenance(Map<String, String> entries) {
+            this.provenance = Map.copyOf(entries);
+            return this;
+        }
+
         public TrainingJob build() {
             return new TrainingJob(this);
         }
@@ -217,7 +228,7 @@ public final class DistributedTraining {
             LoopConfig config = new LoopConfig(loopId, workers, slices,
                     ParameterLayout.balancedKeys(slices, workers, maxParallelism), b.globalBatchSize, b.epochs,
                     b.maxStaleness, b.maxBatchDelay.toMillis(), b.snapshotEverySteps, b.snapshotEvery.toMillis(),
-                    b.threadsPerWorker, b.featureName, b.seed);
+                    b.threadsPerWorker, b.featureName, b.seed, b.provenance);
             String name = recipe().modelName();
             warnIfCacheMeetsMemoryCheckpoints(samples.getExecutionEnvironment(), b.epochs);
 

@@ -463,7 +463,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
         boolean due = (config.snapshotEverySteps() > 0 && version - lastSnapshotVersion >= config.snapshotEverySteps())
                 || (config.snapshotEveryMillis() > 0 && now() - lastSnapshotAtMillis >= config.snapshotEveryMillis());
         if (trainingDone || (progressed && due)) {
-            Map<String, String> provenance = new LinkedHashMap<>();
+            Map<String, String> provenance = new LinkedHashMap<>(config.provenance());
             provenance.put("training.version", Long.toString(version));
             provenance.put("training.samplesApplied", Long.toString(samplesApplied));
             provenance.put("training.workers", Integer.toString(config.workers()));
@@ -608,10 +608,14 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
                     totalWaitNanos / 1_000_000, version);
         }
         try {
-            for (BackEdgeLog log : logs) {
-                log.lease().close();
+            // a task cancelled before initializeState ran has none of these: an exception here would
+            // be fatal to the whole TaskManager, as a cancellation during a restart showed
+            if (logs != null) {
+                for (BackEdgeLog log : logs) {
+                    log.lease().close();
+                }
+                logs.clear();
             }
-            logs.clear();
             if (channel != null) {
                 channel.close();
             }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -40,7 +41,7 @@ class TrainingWorkerOperatorTest {
 
         Loop(String loopId, OperatorSubtaskState workerState, OperatorSubtaskState shardState) throws Exception {
             this.loopId = loopId;
-            LoopConfig config = new LoopConfig(loopId, 1, SLICES, KEYS, BATCH, 1, 0, 0, 1, 0, 1, null, 42);
+            LoopConfig config = new LoopConfig(loopId, 1, SLICES, KEYS, BATCH, 1, 0, 0, 1, 0, 1, null, 42, Map.of());
             worker = new OneInputStreamOperatorTestHarness<>(new TrainingWorkerOperatorFactory(Blobs.recipe(), config), 1, 1, 0);
             shard = new KeyedOneInputStreamOperatorTestHarness<>(new ParameterShardOperator(Blobs.recipe(), 1, KEYS),
                     new DistributedTraining.SliceKey(KEYS), Types.INT, MAX_PARALLELISM, 1, 0);
@@ -200,6 +201,17 @@ class TrainingWorkerOperatorTest {
                 assertEquals("2", contents.provenance().get("training.version"));
                 assertTrue(model.parameterCount() > 0);
             }
+        }
+    }
+
+    /** A task cancelled during a restart closes its operators before their state was initialized. */
+    @Test
+    void aWorkerClosedBeforeItWasInitializedClosesQuietly() throws Exception {
+        LoopConfig config = new LoopConfig("never-opened", 1, SLICES, KEYS, BATCH, 1, 0, 0, 1, 0, 1, null, 42, Map.of());
+        try (OneInputStreamOperatorTestHarness<Sample, GradientSlice> worker =
+                     new OneInputStreamOperatorTestHarness<>(new TrainingWorkerOperatorFactory(Blobs.recipe(), config), 1, 1, 0)) {
+            worker.setup();
+            worker.getOperator().close();   // threw a NullPointerException, which Flink treats as fatal to the TaskManager
         }
     }
 }

@@ -13,13 +13,14 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.streamdl.flink.connector.records.DeadLetter;
+import org.streamdl.flink.connector.records.ModelSnapshot;
 import org.streamdl.flink.connector.records.Origin;
 import org.streamdl.flink.connector.records.Prediction;
 import org.streamdl.flink.connector.records.Sample;
 import org.streamdl.flink.connector.records.TensorValue;
 
 /**
- * Predictions and dead letters as Avro single-object encoded messages (the form StreamDL writes
+ * Predictions, dead letters and model snapshots as Avro single-object encoded messages (the form StreamDL writes
  * to Kafka), through Avro's generic API: these leave a job once per record and are not on the
  * decoding hot path that {@link AvroSampleFormat} is.
  */
@@ -32,6 +33,11 @@ public final class AvroRecords {
             new BinaryMessageEncoder<>(GenericData.get(), AvroSchemas.DEAD_LETTER);
     private static final BinaryMessageDecoder<GenericRecord> DEAD_LETTER_DECODER =
             new BinaryMessageDecoder<>(GenericData.get(), AvroSchemas.DEAD_LETTER);
+
+    private static final BinaryMessageEncoder<GenericRecord> MODEL_SNAPSHOT_ENCODER =
+            new BinaryMessageEncoder<>(GenericData.get(), AvroSchemas.MODEL_SNAPSHOT);
+    private static final BinaryMessageDecoder<GenericRecord> MODEL_SNAPSHOT_DECODER =
+            new BinaryMessageDecoder<>(GenericData.get(), AvroSchemas.MODEL_SNAPSHOT);
 
     private AvroRecords() {}
 
@@ -90,6 +96,26 @@ public final class AvroRecords {
         return new DeadLetter(bytes((ByteBuffer) r.get("payload")),
                 new Origin(kind, r.get("originName").toString(), (Integer) r.get("partition"), (Long) r.get("position")),
                 r.get("reason").toString(), (Long) r.get("failedAt"));
+    }
+
+    public static byte[] encode(ModelSnapshot m) {
+        GenericRecord r = new GenericData.Record(AvroSchemas.MODEL_SNAPSHOT);
+        r.put("modelName", m.modelName());
+        r.put("version", m.version());
+        r.put("samplesApplied", m.samplesApplied());
+        r.put("createdAt", m.createdAt());
+        r.put("modelFile", ByteBuffer.wrap(m.modelFile()));
+        return encode(MODEL_SNAPSHOT_ENCODER, r);
+    }
+
+    public static ModelSnapshot decodeModelSnapshot(byte[] message) throws RecordException {
+        GenericRecord r = decode(MODEL_SNAPSHOT_DECODER, message, "ModelSnapshot");
+        try {
+            return new ModelSnapshot(r.get("modelName").toString(), (Long) r.get("version"), (Long) r.get("samplesApplied"),
+                    (Long) r.get("createdAt"), bytes((ByteBuffer) r.get("modelFile")));
+        } catch (IllegalArgumentException e) {
+            throw new RecordException("model snapshot: " + e.getMessage(), e);
+        }
     }
 
     private static List<GenericRecord> namedTensors(Map<String, TensorValue> tensors, Schema arraySchema) {

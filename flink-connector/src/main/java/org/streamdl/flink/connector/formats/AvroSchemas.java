@@ -16,6 +16,7 @@ public final class AvroSchemas {
     public static final Schema SAMPLE = load("Sample.avsc");
     public static final Schema PREDICTION = load("Prediction.avsc");
     public static final Schema DEAD_LETTER = load("DeadLetter.avsc");
+    public static final Schema MODEL_SNAPSHOT = load("ModelSnapshot.avsc");
 
     private AvroSchemas() {}
 

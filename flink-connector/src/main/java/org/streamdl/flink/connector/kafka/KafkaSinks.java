@@ -12,17 +12,22 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.streamdl.flink.connector.formats.AvroRecords;
 import org.streamdl.flink.connector.records.DeadLetter;
+import org.streamdl.flink.connector.records.ModelSnapshot;
 import org.streamdl.flink.connector.records.Prediction;
 
 /**
- * Kafka sinks for predictions and dead letters, Avro single-object encoded, keyed by the record's
- * key (predictions) or origin (dead letters). Exactly-once by default: records are written in
- * Kafka transactions committed when a Flink checkpoint completes, so consumers reading with
+ * Kafka sinks for predictions, dead letters and model snapshots, Avro single-object encoded, keyed
+ * by the record's key (predictions), origin (dead letters) or model name (snapshots). Exactly-once
+ * by default: records are written in Kafka transactions committed when a Flink checkpoint
+ * completes, so consumers reading with
  * {@code isolation.level=read_committed} see each record once even across failures and restarts.
  * Without checkpointing nothing would ever commit, so exactly-once requires it; at-least-once is
  * one call away for jobs that prefer lower latency to duplicates.
  */
 public final class KafkaSinks<T> {
+    /** The largest model snapshot record the producer sends. */
+    public static final int MAX_MODEL_BYTES = 256 << 20;
+
     private final String bootstrapServers;
     private final String topic;
     private final KafkaRecordSerializationSchema<T> serializer;
@@ -46,6 +51,17 @@ public final class KafkaSinks<T> {
     public static KafkaSinks<DeadLetter> deadLetters(String bootstrapServers, String topic) {
         return new KafkaSinks<>(bootstrapServers, topic, new TopicSerializer<>(topic,
                 d -> d.origin().toString().getBytes(StandardCharsets.UTF_8), AvroRecords::encode));
+    }
+
+    /**
+     * Model versions keyed by model name. A model file is larger than Kafka's default 1 MB record
+     * limit from about 250,000 parameters on: the producer here allows 256 MiB, and the topic (or
+     * broker) needs {@code max.message.bytes} (or {@code message.max.bytes}) to match.
+     */
+    public static KafkaSinks<ModelSnapshot> modelSnapshots(String bootstrapServers, String topic) {
+        KafkaSinks<ModelSnapshot> sinks = new KafkaSinks<>(bootstrapServers, topic, new TopicSerializer<>(topic,
+                m -> m.modelName().getBytes(StandardCharsets.UTF_8), AvroRecords::encode));
+        return sinks.property(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(MAX_MODEL_BYTES));
     }
 
     public KafkaSinks<T> atLeastOnce() {

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import kafka.server.KafkaConfig;
@@ -35,6 +36,7 @@ import org.apache.kafka.server.common.Feature;
 import org.apache.kafka.server.common.MetadataVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.streamdl.flink.connector.kafka.KafkaSinks;
 
 /**
  * A single-node Kafka (KRaft, broker and controller in one) inside this JVM, bound to 127.0.0.1 on
@@ -53,12 +55,14 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private static final String CONTROLLER_LISTENER = "CONTROLLER";
 
     private final Path directory;
+    private final boolean ownsDirectory;
     private final int port;
     private final KafkaRaftServer server;
     private boolean closed;
 
-    private EmbeddedKafkaBroker(Path directory, int port, KafkaRaftServer server) {
+    private EmbeddedKafkaBroker(Path directory, boolean ownsDirectory, int port, KafkaRaftServer server) {
         this.directory = directory;
+        this.ownsDirectory = ownsDirectory;
         this.port = port;
         this.server = server;
     }
@@ -73,7 +77,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         IOException last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             try {
-                return startOnce(overrides);
+                return startOnce(overrides, null, 0);
             } catch (PortTakenException e) {
                 last = e; // another process took the port between choosing and binding it
             }
@@ -81,11 +85,69 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         throw last;
     }
 
-    private static EmbeddedKafkaBroker startOnce(Properties overrides) throws IOException {
+    /**
+     * Starts a broker on {@code port} (0: a free one) that keeps its data in {@code directory}:
+     * formatted on first use, reused by a later start, and left in place by {@link #close()}.
+     */
+    public static EmbeddedKafkaBroker start(Path directory, int port, Properties overrides) throws IOException {
+        Files.createDirectories(directory);
+        return startOnce(overrides, directory, port);
+    }
+
+    /**
+     * Runs a broker as a process of its own, so that it outlives any other JVM a test or a user
+     * kills: {@code --port N} (default 0, a free port), {@code --data-dir DIR} (required; kept,
+     * reused on the next start), {@code --topic NAME:PARTITIONS} (repeatable; created unless it
+     * exists). Prints {@code Kafka broker ready at 127.0.0.1:PORT} once it takes requests, and
+     * stops cleanly on SIGTERM.
+     */
+    public static void main(String[] args) throws Exception {
+        int port = 0;
+        Path dataDir = null;
+        List<String> topics = new ArrayList<>();
+        for (int i = 0; i < args.length; i += 2) {
+            if (i + 1 == args.length) {
+                throw new IllegalArgumentException("option " + args[i] + " needs a value");
+            }
+            switch (args[i]) {
+                case "--port" -> port = Integer.parseInt(args[i + 1]);
+                case "--data-dir" -> dataDir = Path.of(args[i + 1]);
+                case "--topic" -> topics.add(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + "; the options are --port N, --data-dir DIR, --topic NAME:PARTITIONS");
+            }
+        }
+        if (dataDir == null) {
+            throw new IllegalArgumentException("missing required option --data-dir");
+        }
+        EmbeddedKafkaBroker broker = start(dataDir, port, new Properties());
+        Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "kafka-broker-shutdown"));
+        try (Admin admin = broker.admin()) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            for (String topic : topics) {
+                int colon = topic.lastIndexOf(':');
+                if (colon < 1) {
+                    throw new IllegalArgumentException("option --topic must be NAME:PARTITIONS but was '" + topic + "'");
+                }
+                String name = topic.substring(0, colon);
+                if (!existing.contains(name)) {
+                    broker.createTopic(name, Integer.parseInt(topic.substring(colon + 1)));
+                }
+            }
+        }
+        System.out.println("Kafka broker ready at " + broker.bootstrapServers());
+        System.out.flush();
+        broker.server.awaitShutdown();
+    }
+
+    private static EmbeddedKafkaBroker startOnce(Properties overrides, Path givenDirectory, int givenPort)
+            throws IOException {
         long began = System.nanoTime();
-        Path directory = Files.createTempDirectory("streamdl-kafka-");
+        boolean ownsDirectory = givenDirectory == null;
+        Path directory = ownsDirectory ? Files.createTempDirectory("streamdl-kafka-") : givenDirectory;
         String logDir = directory.resolve("data").toString();
-        int port = freePort();
+        boolean formatted = Files.exists(directory.resolve("data").resolve("meta.properties"));
+        int port = givenPort > 0 ? givenPort : freePort();
         int controllerPort = freePort();
         Properties p = new Properties();
         p.put("process.roles", "broker,controller");
@@ -111,31 +173,36 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("group.initial.rebalance.delay.ms", "0");
         p.put("transaction.max.timeout.ms", Long.toString(Duration.ofHours(1).toMillis()));
         p.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
+        p.put("message.max.bytes", Integer.toString(KafkaSinks.MAX_MODEL_BYTES));   // model snapshots are whole files
         p.putAll(overrides);
 
         KafkaRaftServer server;
         try {
             KafkaConfig config = new KafkaConfig(p, false);
-            new Formatter()
-                    .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-                    .setNodeId(NODE_ID)
-                    .setClusterId(Uuid.randomUuid().toString())
-                    .addDirectory(logDir)
-                    .setMetadataLogDirectory(logDir)
-                    .setControllerListenerName(CONTROLLER_LISTENER)
-                    .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-                    .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
-                    .run();
+            if (!formatted) {
+                new Formatter()
+                        .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                        .setNodeId(NODE_ID)
+                        .setClusterId(Uuid.randomUuid().toString())
+                        .addDirectory(logDir)
+                        .setMetadataLogDirectory(logDir)
+                        .setControllerListenerName(CONTROLLER_LISTENER)
+                        .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+                        .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
+                        .run();
+            }
             server = new KafkaRaftServer(config, Time.SYSTEM);
             server.startup();
         } catch (Exception e) {
-            deleteRecursively(directory);
+            if (ownsDirectory) {
+                deleteRecursively(directory);
+            }
             if (String.valueOf(e.getMessage()).contains("Address already in use")) {
                 throw new PortTakenException(e);
             }
             throw new IOException("cannot start the embedded Kafka broker in " + directory + ": " + e.getMessage(), e);
         }
-        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(directory, port, server);
+        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(directory, ownsDirectory, port, server);
         try {
             broker.awaitReady(Duration.ofSeconds(60));
         } catch (IOException | RuntimeException e) {
@@ -152,7 +219,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
-    /** The directory holding the broker's data; deleted by {@link #close()}. */
+    /** The directory holding the broker's data; deleted by {@link #close()} unless the caller gave it. */
     public Path directory() {
         return directory;
     }
@@ -223,7 +290,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
     }
 
-    /** Stops the broker and deletes its directory. */
+    /** Stops the broker and deletes its directory if it made it. */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -234,7 +301,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             server.shutdown();
             server.awaitShutdown();
         } finally {
-            deleteRecursively(directory);
+            if (ownsDirectory) {
+                deleteRecursively(directory);
+            }
         }
     }
 
