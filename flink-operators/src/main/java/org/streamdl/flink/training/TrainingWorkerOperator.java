@@ -507,6 +507,21 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
         logs.add(new BackEdgeLog(context.getCheckpointId(), new DataOutputViewStreamWrapper(raw), raw.acquireLease()));
     }
 
+    /**
+     * Training has ended and the back edge is silent, so the markers of checkpoints still logging it
+     * will not return; their logs hold all the feedback there was. Closing them here matters: Flink
+     * waits for pending checkpoints after {@code finish()} and before {@code close()}, and a log left
+     * open kept its checkpoint, and so the task, from ever completing.
+     */
+    @Override
+    public void finish() throws Exception {
+        for (BackEdgeLog log : logs) {
+            log.close();
+        }
+        logs.clear();
+        super.finish();
+    }
+
     @Override
     public void notifyCheckpointAborted(long checkpointId) throws Exception {
         super.notifyCheckpointAborted(checkpointId);
