@@ -515,10 +515,12 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
      */
     @Override
     public void finish() throws Exception {
-        for (BackEdgeLog log : logs) {
-            log.close();
+        if (logs != null) {   // null when the operator never initialized its state (a test harness closing it at once)
+            for (BackEdgeLog log : logs) {
+                log.close();
+            }
+            logs.clear();
         }
-        logs.clear();
         super.finish();
     }
 
