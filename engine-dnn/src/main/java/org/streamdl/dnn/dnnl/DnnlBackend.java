@@ -64,12 +64,22 @@ public final class DnnlBackend implements Backend {
     }
 
     /**
+     * With {@code -Dstreamdl.dnnl.required=true}, a machine where oneDNN does not load is an error
+     * instead of a fallback to the reference kernels: the build's tests run with it, so a test that
+     * means oneDNN cannot pass on the reference kernels unnoticed.
+     */
+    public static final String REQUIRED_PROPERTY = "streamdl.dnnl.required";
+
+    /**
      * A oneDNN backend, or empty when the native library cannot be loaded on this machine (another
-     * OS or CPU): the reason is logged once and the caller uses the reference backend.
+     * OS or CPU): the reason is logged once at WARN and the caller uses the reference backend, unless
+     * {@value #REQUIRED_PROPERTY} is set, when it throws with the reason.
      */
     public static Optional<DnnlBackend> create(int threads) {
         Checks.argument(threads >= 1, "a backend needs at least 1 thread but got %s", threads);
         if (!Availability.AVAILABLE) {
+            Checks.state(!Boolean.getBoolean(REQUIRED_PROPERTY), "oneDNN is required (-D%s=true) but could not be loaded: %s",
+                    REQUIRED_PROPERTY, Availability.failure);
             return Optional.empty();
         }
         return Optional.of(new DnnlBackend(threads));
@@ -82,6 +92,7 @@ public final class DnnlBackend implements Backend {
 
     /** Loads the native library on first use, not in a static initializer of the backend. */
     private static final class Availability {
+        static String failure;     // why it did not load, when it did not
         static final boolean AVAILABLE = load();
 
         private static boolean load() {
@@ -90,7 +101,8 @@ public final class DnnlBackend implements Backend {
                 LOG.info("oneDNN {}.{}.{} loaded, CPU ISA {}", v.major(), v.minor(), v.patch(), isaName(dnnl_get_effective_cpu_isa()));
                 return true;
             } catch (Throwable e) {   // UnsatisfiedLinkError, NoClassDefFoundError, ExceptionInInitializerError
-                LOG.warn("oneDNN could not be loaded ({}); using the pure-Java reference kernels", e.toString());
+                failure = e.toString();
+                LOG.warn("oneDNN could not be loaded ({}); using the pure-Java reference kernels", failure);
                 return false;
             }
         }

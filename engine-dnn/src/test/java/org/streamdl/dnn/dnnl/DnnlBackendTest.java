@@ -31,6 +31,12 @@ class DnnlBackendTest {
     private static final Tolerance F32 = Tolerance.rtolAtol(1e-4, 1e-5);
     private Allocator a;
     private DnnlBackend dnnl;
+
+    @Test
+    void theBuildRunsItsTestsOnOneDnnWithoutAFallback() {
+        assertTrue(Boolean.getBoolean(DnnlBackend.REQUIRED_PROPERTY), "the build sets -D" + DnnlBackend.REQUIRED_PROPERTY);
+        assertTrue(DnnlBackend.isAvailable(), "oneDNN loaded");
+    }
     private ReferenceBackend reference;
 
     @BeforeEach
