@@ -44,6 +44,7 @@ import org.streamdl.flink.connector.records.TensorValue;
 import org.streamdl.flink.connector.serialization.StreamDLTypes;
 import org.streamdl.flink.inference.NativeMemoryGauges;
 import org.streamdl.tensor.Allocator;
+import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
 import org.streamdl.tensor.Rng;
 import org.streamdl.tensor.Shape;
@@ -76,6 +77,8 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
     private static final Logger LOG = LoggerFactory.getLogger(TrainingWorkerOperator.class);
     /** Steps after which a worker logs the direct memory its model holds: warm, with optimizer state and plans. */
     private static final int MEMORY_REPORT_AFTER_STEPS = 20;
+    /** How long a worker waits for the next weights before it reports which slices have not come. */
+    static final long STALL_REPORT_MILLIS = 30_000;
     private static final LoopTypes.WeightSliceSerializer SLICES = new LoopTypes.WeightSliceSerializer();   // stateless
 
     private final TrainingRecipe recipe;
@@ -105,6 +108,10 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
     private transient int maxBufferedSamples;
     private transient long contributedAtNanos;
     private transient TreeMap<Long, WeightSlice[]> arriving;
+    private transient long stalledAtVersion = -1;   // the version a wait for weights began at, or -1
+    private transient long stalledSinceMillis;
+    private transient long reportedStallAtVersion = -1;
+    private transient String stallReport;           // the last report of a wait past STALL_REPORT_MILLIS, or null
     private transient List<WeightSlice> replay;
     private transient List<BackEdgeLog> logs;
     private transient long lastSampleAtMillis;
@@ -206,6 +213,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
         getMetricGroup().gauge("waitMillisPerStep", () -> lastWaitNanos / 1e6);
         getMetricGroup().gauge("bytesSentPerStep", () -> lastBytesSent);
         NativeMemoryGauges.register(getMetricGroup(), () -> model);
+        getProcessingTimeService().scheduleWithFixedDelay(this::checkStall, STALL_REPORT_MILLIS / 3, STALL_REPORT_MILLIS / 3);
         long now = now();
         lastSampleAtMillis = now;
         turnSinceMillis = now;
@@ -408,6 +416,48 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
         } catch (Exception e) {
             throw new IllegalStateException("worker " + worker + " could not take " + item, e);
         }
+    }
+
+    /**
+     * Reports, once per version, a wait for weights that has lasted {@link #STALL_REPORT_MILLIS}: which
+     * slices of which versions have come and which have not, so a lost slice shows in the log instead
+     * of a worker that waits in silence.
+     */
+    private void checkStall(long now) {
+        boolean waiting = !trainingDone && contributed - version > config.maxStaleness();
+        if (!waiting) {
+            stalledAtVersion = -1;
+            return;
+        }
+        if (stalledAtVersion != version) {
+            stalledAtVersion = version;
+            stalledSinceMillis = now;
+            return;
+        }
+        if (now - stalledSinceMillis >= STALL_REPORT_MILLIS && reportedStallAtVersion != version) {
+            reportedStallAtVersion = version;
+            StringBuilder slices = new StringBuilder();
+            for (long v = version + 1; v <= contributed; v++) {
+                WeightSlice[] parts = arriving.get(v);
+                List<Integer> missing = new ArrayList<>();
+                for (int id = 0; id < layout.sliceCount(); id++) {
+                    if (parts == null || parts[id] == null) {
+                        missing.add(id);
+                    }
+                }
+                slices.append(slices.length() == 0 ? "" : "; ").append("version ").append(v).append(" misses slices ")
+                        .append(missing).append(" of ").append(layout.sliceCount());
+            }
+            stallReport = Checks.format("training worker %s has waited %s s for weights after version %s (it contributed"
+                    + " up to step %s): %s; each slice comes from the parameter-shard subtask that owns it",
+                    worker, (now - stalledSinceMillis) / 1000, version, contributed, slices);
+            LOG.warn("{}", stallReport);
+        }
+    }
+
+    /** The last report of a long wait for weights, or null; for tests. */
+    String stallReport() {
+        return stallReport;
     }
 
     /** Collects the slices of each version and applies complete versions in order. */

@@ -116,6 +116,25 @@ class TrainingWorkerOperatorTest {
     }
 
     @Test
+    void aWorkerThatNeverReceivesItsWeightsReportsTheMissingSlices() throws Exception {
+        try (Loop loop = new Loop("stalled", null, null)) {
+            loop.worker.setProcessingTime(0);
+            loop.feed(0, BATCH - 1);
+            loop.worker.processElement(Blobs.sample(1, BATCH - 1), 0);
+            loop.pump(true);                           // step 1's weights never reach the worker
+            assertEquals(SLICES, loop.heldBack.size());
+            TrainingWorkerOperator worker = (TrainingWorkerOperator) loop.worker.getOneInputOperator();
+            loop.worker.setProcessingTime(TrainingWorkerOperator.STALL_REPORT_MILLIS / 3);    // the wait is noticed
+            assertEquals(null, worker.stallReport());
+            loop.worker.setProcessingTime(2 * TrainingWorkerOperator.STALL_REPORT_MILLIS);
+            String report = worker.stallReport();
+            assertTrue(report != null && report.startsWith("training worker 0 has waited ")
+                    && report.contains("for weights after version 0 (it contributed up to step 1): version 1 misses"
+                    + " slices [0, 1] of 2"), String.valueOf(report));
+        }
+    }
+
+    @Test
     void workerRestoredWithWeightsOnTheBackEdgeContinuesLikeAnUninterruptedOne() throws Exception {
         List<ModelSnapshot> uninterrupted;
         try (Loop loop = new Loop("uninterrupted", null, null)) {
