@@ -119,11 +119,8 @@ final class NativeMemoryWorkloads {
     private static MemoryRequirement trainingSteps(Model model, Shape sample, int steps) {
         Sgd sgd = new Sgd(model.allocator(), 0.01, 0.9);
         Rng rng = new Rng(1);
-        long[] dims = new long[sample.rank() + 1];
-        dims[0] = TRAINING_BATCH;
-        System.arraycopy(sample.dims(), 0, dims, 1, sample.rank());
         try (Allocator batch = Allocator.root("training batch", 256L << 20)) {
-            Tensor x = batch.allocate(DType.FLOAT32, Shape.of(dims));
+            Tensor x = batch.allocate(DType.FLOAT32, sample.withBatch(TRAINING_BATCH));
             RandomFill.uniform(x, 0, 1, rng);
             Tensor labels = batch.allocate(DType.INT32, TRAINING_BATCH);
             for (int i = 0; i < TRAINING_BATCH; i++) {

@@ -78,6 +78,15 @@ public final class Shape {
         return strides;
     }
 
+    /** A batch of {@code batchSize} samples of this shape: {@code (batchSize, ...this)}. */
+    public Shape withBatch(long batchSize) {
+        Checks.argument(batchSize >= 0, "a batch cannot have %s samples", batchSize);
+        long[] d = new long[dims.length + 1];
+        d[0] = batchSize;
+        System.arraycopy(dims, 0, d, 1, dims.length);
+        return new Shape(d);
+    }
+
     /** This shape with {@code axis} replaced by {@code extent}. */
     public Shape withDim(int axis, long extent) {
         long[] d = dims.clone();

@@ -82,4 +82,11 @@ class ShapeTest {
         assertEquals("shapes (2, 3) and (4) do not broadcast: axis 1 from the end is 3 in one and 4 in the other",
                 e.getMessage());
     }
+
+    @Test
+    void aBatchOfSamplesPutsTheBatchAxisFirst() {
+        assertEquals(Shape.of(256, 1, 28, 28), Shape.of(1, 28, 28).withBatch(256));
+        assertEquals(Shape.of(3), Shape.scalar().withBatch(3));
+        assertThrows(IllegalArgumentException.class, () -> Shape.of(2).withBatch(-1));
+    }
 }

@@ -45,19 +45,12 @@ public record MemoryRequirement(String model, long weightsBytes, long plansBytes
                     continue;
                 }
                 last = size;
-                Tensor zeros = inputs.allocate(DType.FLOAT32, prepend(size, sampleShape));
+                Tensor zeros = inputs.allocate(DType.FLOAT32, sampleShape.withBatch(size));
                 model.predict(zeros, inputs);
                 inputs.freeAll();
             }
         }
         return of(model);
-    }
-
-    private static Shape prepend(long batch, Shape sample) {
-        long[] dims = new long[sample.rank() + 1];
-        dims[0] = batch;
-        System.arraycopy(sample.dims(), 0, dims, 1, sample.rank());
-        return Shape.of(dims);
     }
 
     /**

@@ -9,7 +9,6 @@ import org.streamdl.dnn.train.Evaluation;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.Checks;
 import org.streamdl.tensor.DType;
-import org.streamdl.tensor.Shape;
 import org.streamdl.tensor.Tensor;
 
 /**
@@ -53,7 +52,6 @@ public record QuantizationReport(String precision, List<Quantizer.LayerReport> l
     private static Pass pass(Model float32, Model converted, Dataset data, int batchSize) {
         int n = data.size();
         int[] order = java.util.stream.IntStream.range(0, n).toArray();
-        long[] sampleDims = data.sampleShape().dims();
         long float32Correct = 0;
         long convertedCorrect = 0;
         long float32Nanos = 0;
@@ -62,10 +60,7 @@ public record QuantizationReport(String precision, List<Quantizer.LayerReport> l
             for (int from = 0; from < n; from += batchSize) {
                 int count = Math.min(batchSize, n - from);
                 try (Allocator step = batches.newChild("batch")) {
-                    long[] dims = new long[sampleDims.length + 1];
-                    dims[0] = count;
-                    System.arraycopy(sampleDims, 0, dims, 1, sampleDims.length);
-                    Tensor x = step.allocate(DType.FLOAT32, Shape.of(dims));
+                    Tensor x = step.allocate(DType.FLOAT32, data.sampleShape().withBatch(count));
                     Tensor labels = step.allocate(DType.INT32, count);
                     data.fill(order, from, count, x, labels);
                     long start = System.nanoTime();

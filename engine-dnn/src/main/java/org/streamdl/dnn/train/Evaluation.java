@@ -62,9 +62,6 @@ public final class Evaluation {
     }
 
     static Shape batchShape(int count, Shape sample) {
-        long[] dims = new long[sample.rank() + 1];
-        dims[0] = count;
-        System.arraycopy(sample.dims(), 0, dims, 1, sample.rank());
-        return Shape.of(dims);
+        return sample.withBatch(count);
     }
 }

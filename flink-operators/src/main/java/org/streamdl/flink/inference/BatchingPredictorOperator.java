@@ -164,10 +164,7 @@ abstract class BatchingPredictorOperator extends AbstractStreamOperator<Predicti
         }
         long start = getProcessingTimeService().getCurrentProcessingTime();
         try (Allocator step = model.allocator().newChild("predict")) {
-            long[] dims = new long[featureShape.length + 1];
-            dims[0] = n;
-            System.arraycopy(featureShape, 0, dims, 1, featureShape.length);
-            Tensor x = step.allocateUninitialized(DType.FLOAT32, Shape.of(dims));
+            Tensor x = step.allocateUninitialized(DType.FLOAT32, Shape.of(featureShape).withBatch(n));
             int rowBytes = (int) (x.elementCount() / n * Float.BYTES);
             for (int i = 0; i < n; i++) {
                 x.buffer().put(i * rowBytes, batch.get(i).singleFeature().bytes());

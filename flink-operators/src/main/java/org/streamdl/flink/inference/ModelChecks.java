@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.Arrays;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
-import org.streamdl.dnn.Context;
 import org.streamdl.dnn.model.Model;
 import org.streamdl.tensor.Allocator;
 import org.streamdl.tensor.DType;
@@ -35,13 +34,10 @@ public final class ModelChecks {
      * @throws IllegalArgumentException when they do not fit
      */
     public static int outputWidth(Model model, long[] featureShape, String what) {
-        long[] dims = new long[featureShape.length + 1];
-        dims[0] = 1;
-        System.arraycopy(featureShape, 0, dims, 1, featureShape.length);
         try (Allocator step = model.allocator().newChild("check")) {
             Tensor y;
             try {
-                y = model.network().forward(step.allocate(DType.FLOAT32, Shape.of(dims)), Context.inference(step, model.kernels()));
+                y = model.predict(step.allocate(DType.FLOAT32, Shape.of(featureShape).withBatch(1)), step);
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException(what + " does not take samples of shape "
                         + Arrays.toString(featureShape) + ": " + e.getMessage(), e);

@@ -111,11 +111,8 @@ final class ModelRunner implements AutoCloseable {
                 System.arraycopy(e.features(), 0, batch, k++ * features, features);
             }
         }
-        long[] dims = new long[spec.featureShape().length + 1];
-        dims[0] = valid;
-        System.arraycopy(spec.featureShape(), 0, dims, 1, spec.featureShape().length);
         try (Allocator step = model.allocator().newChild("predict")) {
-            Tensor x = Convert.fromFloats(batch, Shape.of(dims), step);
+            Tensor x = Convert.fromFloats(batch, Shape.of(spec.featureShape()).withBatch(valid), step);
             Tensor y = model.predict(x, step);   // padded to one of a few batch sizes, whose plans stay cached
             if (y.dtype() != DType.FLOAT32) {
                 y = Convert.to(y, DType.FLOAT32, step);

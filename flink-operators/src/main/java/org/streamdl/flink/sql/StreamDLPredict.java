@@ -55,12 +55,9 @@ public final class StreamDLPredict extends ScalarFunction {
             }
             x[i] = features[i];
         }
-        long[] dims = new long[m.featureShape().length + 1];
-        dims[0] = 1;
-        System.arraycopy(m.featureShape(), 0, dims, 1, m.featureShape().length);
         float[] out;
         try (Allocator row = m.model().allocator().newChild("row")) {
-            out = Convert.toFloatArray(m.model().predict(Convert.fromFloats(x, Shape.of(dims), row), row));
+            out = Convert.toFloatArray(m.model().predict(Convert.fromFloats(x, Shape.of(m.featureShape()).withBatch(1), row), row));
         }
         int best = 0;
         for (int j = 1; j < out.length; j++) {

@@ -390,10 +390,7 @@ final class TrainingWorkerOperator extends AbstractStreamOperator<GradientSlice>
         if (label == null) {
             throw new IllegalArgumentException("sample '" + sample.key() + "' has neither a class label nor a label tensor");
         }
-        long[] dims = new long[label.rank() + 1];
-        dims[0] = count;
-        System.arraycopy(label.shape(), 0, dims, 1, label.rank());
-        return step.allocateUninitialized(label.dtype(), Shape.of(dims));
+        return step.allocateUninitialized(label.dtype(), Shape.of(label.shape()).withBatch(count));
     }
 
     private void onFeedback(FeedbackChannel.Item item) {
